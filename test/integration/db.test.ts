@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "../../src/db/client.js";
 import { apiKeys, users } from "../../src/db/schema/index.js";
+import { queryRows } from "../../src/db/raw.js";
 import { afterCommit, transaction } from "../../src/db/transaction.js";
 import { freshDatabase, type FreshDatabase } from "../helpers/database.js";
 
@@ -34,11 +35,11 @@ describe("database", () => {
     expect(Buffer.isBuffer(key?.hashedSecret)).toBe(true);
     expect([...(key?.hashedSecret ?? [])]).toEqual([0, 1, 255]);
 
-    const raw = await handle.db.execute(
+    const rows = await queryRows(
+      handle.db,
       sql`SELECT 9007199254740991::int8 AS big, count(*) AS n, 1.25::numeric AS dec, '{"a":[1]}'::jsonb AS doc, '\\x00ff'::bytea AS bin`,
     );
-    const row = raw.rows[0];
-    expect(row).toEqual({ big: 9007199254740991, n: 1, dec: "1.25", doc: { a: [1] }, bin: Buffer.from([0, 255]) });
+    expect(rows[0]).toEqual({ big: 9007199254740991, n: 1, dec: "1.25", doc: { a: [1] }, bin: Buffer.from([0, 255]) });
   });
 
   it("refuses an int8 that does not fit in a JavaScript number instead of rounding it", async () => {

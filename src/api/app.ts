@@ -1,0 +1,60 @@
+/**
+ * Builds the Hono application: middleware, every route, the error shape, body limits, the web
+ * UI. Pure construction: listening and shutdown are the server's job (server/).
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "./context.js";
+import { HttpError } from "./errors.js";
+import { authentication, requestContext } from "./middleware.js";
+import { RouteRegistry } from "./route.js";
+import { registerAuthRoutes } from "./routes/auth.js";
+import { registerGroupRoutes } from "./routes/groups.js";
+import { registerKeyRoutes } from "./routes/keys.js";
+import { registerSystemRoutes } from "./routes/system.js";
+import { registerUserRoutes } from "./routes/users.js";
+import type { ApiServices } from "./services.js";
+import { registerWebUi } from "./static.js";
+import { ForbiddenError } from "../rbac/policy.js";
+
+/** JSON bodies up to 4 MiB (PRODUCT.md); uploads have their own, larger limit on their routes. */
+export const JSON_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+export interface BuiltApp {
+  app: Hono<AppEnv>;
+  routes: RouteRegistry;
+}
+
+export function buildApp(services: ApiServices): BuiltApp {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestContext(services));
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: JSON_BODY_LIMIT_BYTES,
+      onError: (c) =>
+        c.json({ message: `Request body is too large; the limit is ${JSON_BODY_LIMIT_BYTES / (1024 * 1024)} MiB.` }, 413),
+    }),
+  );
+  app.use("/api/*", authentication(services));
+
+  const routes = new RouteRegistry(app);
+  registerSystemRoutes(routes, services);
+  registerAuthRoutes(routes, services);
+  registerKeyRoutes(routes, services);
+  registerUserRoutes(routes, services);
+  registerGroupRoutes(routes, services);
+  registerWebUi(app, services.webDir);
+
+  app.notFound((c) => c.json({ message: `Route not found: ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+      return c.json(error.toJSON(), error.status);
+    }
+    if (error instanceof ForbiddenError) return c.json({ message: error.message }, 403);
+    c.get("log").error({ err: error }, "unhandled error in request");
+    return c.json({ message: "Internal error.", detail: `Request id ${c.get("requestId")}.` }, 500);
+  });
+  return { app, routes };
+}

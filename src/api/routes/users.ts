@@ -1,0 +1,184 @@
+/**
+ * User management (PRODUCT.md section 4): me, listing, creation, role changes, suspension. Every
+ * handler asks the policy; rules that are about *which* roles, not *whether* (only an owner grants
+ * or touches the owner role; nobody changes their own roles or suspends themselves), live here.
+ */
+import { asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { hashPassword } from "../../auth/password.js";
+import { users } from "../../db/schema/index.js";
+import { authorizedFilter } from "../../rbac/sql.js";
+import { can, type Role, type Subject } from "../../rbac/policy.js";
+import {
+  emailSchema,
+  findUserByRef,
+  insertUser,
+  normalizeRoles,
+  passwordSchema,
+  roleListSchema,
+  rolesOf,
+  toUserResponse,
+  usernameSchema,
+  userResponseSchema,
+  type UserRow,
+} from "../../users/users.js";
+import { badRequest, forbidden, notFound } from "../errors.js";
+import { requireActor } from "../context.js";
+import { none, type RouteRegistry } from "../route.js";
+import type { ApiServices } from "../services.js";
+
+export const userRefParams = z.object({ user: z.string().min(1).max(64) });
+
+export const createUserRequestSchema = z.object({
+  username: usernameSchema,
+  email: emailSchema,
+  password: passwordSchema,
+  name: z.string().max(128).optional(),
+  roles: roleListSchema.optional(),
+});
+
+/** Listing page size: default and ceiling. */
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+
+export const listUsersQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+function isOwner(roles: readonly Role[]): boolean {
+  return roles.includes("owner");
+}
+
+function subjectIsOwner(subject: Subject): boolean {
+  return subject.kind === "user" && isOwner(subject.roles);
+}
+
+/** Admins manage users, but the owner role stays in owners' hands. */
+function assertMayManage(subject: Subject, target: UserRow, action: "update" | "delete"): void {
+  if (!can(subject, action, { type: "user", ownerId: target.id })) throw forbidden();
+  if (isOwner(rolesOf(target)) && !subjectIsOwner(subject)) throw forbidden("Only an owner can change another owner.");
+}
+
+export function registerUserRoutes(routes: RouteRegistry, services: ApiServices): void {
+  const { db } = services.database;
+
+  routes.add({
+    method: "get",
+    path: "/api/v2/users",
+    summary: "List users (admins see everyone; members see themselves)",
+    tags: ["Users"],
+    auth: "user",
+    params: none,
+    query: listUsersQuerySchema,
+    body: none,
+    status: 200,
+    response: z.array(userResponseSchema),
+    handler: async ({ c, query }) => {
+      const actor = requireActor(c);
+      const rows = await db
+        .select()
+        .from(users)
+        .where(authorizedFilter(actor.subject, "read", "user", { owner: users.id }))
+        .orderBy(asc(users.createdAt), asc(users.id))
+        .limit(query.limit)
+        .offset(query.offset);
+      return rows.map(toUserResponse);
+    },
+  });
+
+  routes.add({
+    method: "post",
+    path: "/api/v2/users",
+    summary: "Create a user (admin)",
+    tags: ["Users"],
+    auth: "user",
+    params: none,
+    query: none,
+    body: createUserRequestSchema,
+    status: 201,
+    response: userResponseSchema,
+    handler: async ({ c, body }) => {
+      const actor = requireActor(c);
+      if (!can(actor.subject, "create", { type: "user" })) throw forbidden();
+      const roles = normalizeRoles(body.roles ?? []);
+      if (isOwner(roles) && !subjectIsOwner(actor.subject)) throw forbidden("Only an owner can grant the owner role.");
+      const hashedPassword = await hashPassword(body.password);
+      return toUserResponse(await insertUser(db, { ...body, hashedPassword, roles }));
+    },
+  });
+
+  routes.add({
+    method: "get",
+    path: "/api/v2/users/:user",
+    summary: "Get a user by id, username or `me`",
+    tags: ["Users"],
+    auth: "user",
+    params: userRefParams,
+    query: none,
+    body: none,
+    status: 200,
+    response: userResponseSchema,
+    handler: async ({ c, params }) => {
+      const actor = requireActor(c);
+      const target = await findUserByRef(db, params.user, actor.user);
+      // A user the caller may not read is reported as missing, so ids cannot be probed.
+      if (!can(actor.subject, "read", { type: "user", ownerId: target.id })) throw notFound("User not found.");
+      return toUserResponse(target);
+    },
+  });
+
+  routes.add({
+    method: "patch",
+    path: "/api/v2/users/:user/roles",
+    summary: "Replace a user's roles (admin; only an owner grants or removes owner)",
+    tags: ["Users"],
+    auth: "user",
+    params: userRefParams,
+    query: none,
+    body: z.object({ roles: roleListSchema }),
+    status: 200,
+    response: userResponseSchema,
+    handler: async ({ c, params, body }) => {
+      const actor = requireActor(c);
+      const target = await findUserByRef(db, params.user, actor.user);
+      assertMayManage(actor.subject, target, "update");
+      if (target.id === actor.user.id) throw badRequest("You cannot change your own roles.");
+      const roles = normalizeRoles(body.roles);
+      if (isOwner(roles) && !subjectIsOwner(actor.subject)) throw forbidden("Only an owner can grant the owner role.");
+      const [row] = await db
+        .update(users)
+        .set({ roles, updatedAt: new Date() })
+        .where(eq(users.id, target.id))
+        .returning();
+      return toUserResponse(row ?? target);
+    },
+  });
+
+  for (const transition of ["suspend", "activate"] as const) {
+    routes.add({
+      method: "put",
+      path: `/api/v2/users/:user/status/${transition}`,
+      summary: transition === "suspend" ? "Suspend a user (admin): every credential is refused" : "Reactivate a suspended user (admin)",
+      tags: ["Users"],
+      auth: "user",
+      params: userRefParams,
+      query: none,
+      body: none,
+      status: 200,
+      response: userResponseSchema,
+      handler: async ({ c, params }) => {
+        const actor = requireActor(c);
+        const target = await findUserByRef(db, params.user, actor.user);
+        assertMayManage(actor.subject, target, "update");
+        if (target.id === actor.user.id) throw badRequest(`You cannot ${transition} yourself.`);
+        const [row] = await db
+          .update(users)
+          .set({ status: transition === "suspend" ? "suspended" : "active", updatedAt: new Date() })
+          .where(eq(users.id, target.id))
+          .returning();
+        return toUserResponse(row ?? target);
+      },
+    });
+  }
+}

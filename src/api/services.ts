@@ -1,0 +1,21 @@
+/** Everything a route needs from the running server, passed explicitly instead of as globals. */
+import type { DatabaseHandle } from "../db/client.js";
+import type { Logger } from "../observability/logger.js";
+import type { ServerMetrics } from "../observability/metrics.js";
+import type { LoginThrottle } from "../auth/throttle.js";
+import type { SecretCipher } from "../secrets/cipher.js";
+import type { Pubsub } from "../pubsub/pubsub.js";
+
+export interface ApiServices {
+  database: DatabaseHandle;
+  pubsub: Pubsub;
+  logger: Logger;
+  metrics: ServerMetrics;
+  cipher: SecretCipher;
+  throttles: { account: LoginThrottle; address: LoginThrottle };
+  /** Marks the session cookie Secure (the access URL is https). */
+  secureCookies: boolean;
+  /** Directory of the built web UI; served from `/` when it holds an index.html. */
+  webDir: string;
+  version: string;
+}

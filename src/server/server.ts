@@ -1,0 +1,135 @@
+/** One chatd replica: start() wires every part together; close() takes it down in order. */
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "@hono/node-server";
+import type { DestinationStream } from "pino";
+import { buildApp } from "../api/app.js";
+import type { ApiServices } from "../api/services.js";
+import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, LoginThrottle } from "../auth/throttle.js";
+import type { ServerConfig } from "../config/config.js";
+import { openDatabase, type DatabaseHandle } from "../db/client.js";
+import { createLogger, type Logger } from "../observability/logger.js";
+import { createMetrics } from "../observability/metrics.js";
+import { createPubsub } from "../pubsub/index.js";
+import type { Pubsub } from "../pubsub/pubsub.js";
+import { ReplicaRegistration } from "../replicas/registry.js";
+import { SecretCipher } from "../secrets/cipher.js";
+import { resolveEncryptionKey } from "../secrets/key.js";
+import { VERSION } from "../version.js";
+
+/** In-flight requests get this long to finish on shutdown before their connections are cut. */
+export const SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
+
+const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const DEFAULT_WEB_DIR = path.join(PACKAGE_ROOT, "web", "dist");
+
+export interface StartOptions {
+  /** Log destination (tests capture lines); stdout when absent. */
+  logDestination?: DestinationStream;
+  webDir?: string;
+}
+
+export interface RunningServer {
+  /** The URL this replica listens on (`http://host:port`). */
+  url: string;
+  replicaId: string;
+  database: DatabaseHandle;
+  pubsub: Pubsub;
+  log: Logger;
+  /** Graceful stop; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+function listenUrl(address: AddressInfo): string {
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const log = createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const cleanups: Array<() => Promise<void>> = [() => database.close()];
+  const undo = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const key = await resolveEncryptionKey(config.encryptionKey, config.dataDir, database);
+    if (key.source === "database") {
+      log.warn(
+        "CHATD_ENCRYPTION_KEY is not set: secrets at rest use a key stored in the database, so they are only as safe as the database. Set CHATD_ENCRYPTION_KEY on every replica.",
+      );
+    } else if (key.generated) {
+      log.info({ file: path.join(config.dataDir, "encryption.key") }, "generated a new encryption key");
+    }
+    const pubsub = createPubsub(database, { onError: (error, context) => log.warn({ err: error, context }, "pubsub error") });
+    cleanups.push(() => pubsub.close());
+
+    const replicaId = randomUUID();
+    const metrics = createMetrics();
+    const services: ApiServices = {
+      database,
+      pubsub,
+      logger: log,
+      metrics,
+      cipher: new SecretCipher(key.key),
+      throttles: { account: new LoginThrottle(ACCOUNT_THROTTLE), address: new LoginThrottle(ADDRESS_THROTTLE) },
+      secureCookies: config.accessUrl?.startsWith("https:") ?? false,
+      webDir: options.webDir ?? DEFAULT_WEB_DIR,
+      version: VERSION,
+    };
+    const { app } = buildApp(services);
+
+    const httpServer = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port });
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("listening", resolve);
+      httpServer.once("error", reject);
+    });
+    const address = httpServer.address();
+    if (address === null || typeof address === "string") throw new Error("server is not listening on a TCP port");
+    const url = listenUrl(address);
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            if ("closeAllConnections" in httpServer) httpServer.closeAllConnections();
+          }, SHUTDOWN_DRAIN_TIMEOUT_MS);
+          httpServer.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          if ("closeIdleConnections" in httpServer) httpServer.closeIdleConnections();
+        }),
+    );
+
+    const registration = new ReplicaRegistration(replicaId, database.db, log, {
+      relayAddress: config.relayAddress ?? url,
+      version: VERSION,
+    });
+    await registration.start();
+    cleanups.push(() => registration.stop());
+
+    log.info({ url, database: database.kind, replica_id: replicaId, version: VERSION }, `chatd listening on ${url}`);
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      replicaId,
+      database,
+      pubsub,
+      log,
+      close: () => {
+        closing ??= (async () => {
+          log.info("shutting down");
+          await undo();
+          log.info("shutdown complete");
+          log.flush();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
