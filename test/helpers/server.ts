@@ -1,0 +1,134 @@
+/**
+ * Starts the real server (in this process, on a free port) on a fresh database of the backend
+ * CHATD_TEST_DB selects, captures its log lines, and makes authenticated requests against it.
+ */
+import path from "node:path";
+import { loadConfig } from "../../src/config/config.js";
+import { startServer, type RunningServer } from "../../src/server/server.js";
+import { freshDatabase, type FreshDatabase } from "./database.js";
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or the raw text when the body is not JSON, or undefined when empty. */
+  body: unknown;
+  text: string;
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** Serialized as JSON unless it is already a string. */
+  body?: unknown;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestUser {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  token: string;
+}
+
+export interface TestServer {
+  url: string;
+  server: RunningServer;
+  database: FreshDatabase;
+  /** Every log line the server wrote, raw. */
+  logs: string[];
+  request(pathname: string, options?: RequestOptions): Promise<ApiResponse>;
+  /** Creates the first user (owner) and logs in. */
+  createOwner(): Promise<TestUser>;
+  /** Creates a user with `roles` through the API as `creator`, and logs in. */
+  createUser(creator: TestUser, roles?: string[], name?: string): Promise<TestUser>;
+  login(login: string, password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+let userCounter = 0;
+
+export async function startTestServer(): Promise<TestServer> {
+  const database = await freshDatabase();
+  const logs: string[] = [];
+  const config = loadConfig(
+    {
+      listen: "127.0.0.1:0",
+      "data-dir": database.location.dataDir,
+      "database-url": database.location.databaseUrl,
+      "log-level": "debug",
+    },
+    {},
+  );
+  const server = await startServer(config, {
+    logDestination: { write: (line: string) => void logs.push(line) },
+    webDir: path.join(database.location.dataDir, "no-web-ui"),
+  });
+
+  const request = async (pathname: string, options: RequestOptions = {}): Promise<ApiResponse> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.Authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+      headers["Content-Type"] ??= "application/json";
+    }
+    const response = await fetch(`${server.url}${pathname}`, { method: options.method ?? "GET", headers, body });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    if (text !== "") {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  };
+
+  const login = async (identifier: string, password: string): Promise<string> => {
+    const response = await request("/api/v2/users/login", { method: "POST", body: { email: identifier, password } });
+    const token = field(response.body, "session_token");
+    if (response.status !== 201 || typeof token !== "string") throw new Error(`login failed: ${response.status} ${response.text}`);
+    return token;
+  };
+
+  const makeUser = async (create: (body: Record<string, unknown>) => Promise<ApiResponse>, roles?: string[], name?: string) => {
+    userCounter += 1;
+    const username = name ?? `user${userCounter}-${process.pid}`;
+    const email = `${username}@example.com`;
+    const password = `password-${userCounter}-secret`;
+    const response = await create({ username, email, password, ...(roles ? { roles } : {}) });
+    const id = field(response.body, "id");
+    if (response.status !== 201 || typeof id !== "string") throw new Error(`create user failed: ${response.status} ${response.text}`);
+    return { id, username, email, password, token: await login(username, password) };
+  };
+
+  return {
+    url: server.url,
+    server,
+    database,
+    logs,
+    request,
+    login,
+    createOwner: () =>
+      makeUser((body) => request("/api/v2/users/first", { method: "POST", body }), undefined, `owner-${process.pid}`),
+    createUser: (creator, roles, name) =>
+      makeUser((body) => request("/api/v2/users", { method: "POST", body, token: creator.token }), roles, name),
+    close: async () => {
+      await server.close();
+      await database.destroy();
+    },
+  };
+}
+
+/** Reads one property of a parsed JSON body without trusting its shape. */
+export function field(body: unknown, name: string): unknown {
+  return typeof body === "object" && body !== null && name in body ? Reflect.get(body, name) : undefined;
+}
+
+/** The `field` names of an error response's `validations`, in order. */
+export function validationFields(body: unknown): unknown[] {
+  const validations = field(body, "validations");
+  return Array.isArray(validations) ? validations.map((v) => field(v, "field")) : [];
+}
