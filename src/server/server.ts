@@ -7,6 +7,7 @@ import { serve } from "@hono/node-server";
 import type { DestinationStream } from "pino";
 import { buildApp } from "../api/app.js";
 import type { ApiServices } from "../api/services.js";
+import { deleteExpiredSessions } from "../auth/credentials.js";
 import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, LoginThrottle } from "../auth/throttle.js";
 import type { ServerConfig } from "../config/config.js";
 import { openDatabase, type DatabaseHandle } from "../db/client.js";
@@ -18,6 +19,9 @@ import { ReplicaRegistration } from "../replicas/registry.js";
 import { SecretCipher } from "../secrets/cipher.js";
 import { resolveEncryptionKey } from "../secrets/key.js";
 import { VERSION } from "../version.js";
+
+/** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
+export const EXPIRED_SESSION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
 export const SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
@@ -109,6 +113,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     await registration.start();
     cleanups.push(() => registration.stop());
+
+    const sweeper = setInterval(() => {
+      deleteExpiredSessions(database.db).catch((error: unknown) => log.warn({ err: error }, "expired session sweep failed"));
+    }, EXPIRED_SESSION_SWEEP_INTERVAL_MS);
+    sweeper.unref();
+    cleanups.push(async () => clearInterval(sweeper));
 
     log.info({ url, database: database.kind, replica_id: replicaId, version: VERSION }, `chatd listening on ${url}`);
     let closing: Promise<void> | undefined;

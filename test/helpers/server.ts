@@ -48,7 +48,12 @@ export interface TestServer {
 
 let userCounter = 0;
 
-export async function startTestServer(): Promise<TestServer> {
+export interface TestServerOptions {
+  /** A built web UI to serve; by default none exists. */
+  webDir?: string;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const database = await freshDatabase();
   const logs: string[] = [];
   const config = loadConfig(
@@ -62,7 +67,7 @@ export async function startTestServer(): Promise<TestServer> {
   );
   const server = await startServer(config, {
     logDestination: { write: (line: string) => void logs.push(line) },
-    webDir: path.join(database.location.dataDir, "no-web-ui"),
+    webDir: options.webDir ?? path.join(database.location.dataDir, "no-web-ui"),
   });
 
   const request = async (pathname: string, options: RequestOptions = {}): Promise<ApiResponse> => {
