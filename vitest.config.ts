@@ -18,6 +18,7 @@ const integration = (db: "pglite" | "postgres") => ({
 export default defineConfig({
   test: {
     pool: "forks",
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [

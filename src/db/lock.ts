@@ -50,7 +50,8 @@ export interface DataDirLock {
 
 /** Takes the lock or throws DataDirLockedError. Creates the directory if needed. */
 export function acquireDataDirLock(dataDir: string): DataDirLock {
-  fs.mkdirSync(dataDir, { recursive: true });
+  // Owner-only: the directory holds the database and the encryption key.
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lockPath = path.join(path.resolve(dataDir), LOCK_FILE_NAME);
   // Two tries: the second follows removal of a stale lock.
   for (let attempt = 0; attempt < 2; attempt++) {
