@@ -11,13 +11,12 @@
  * are issued here with proper quoting.
  */
 import type { PGlite } from "@electric-sql/pglite";
-import { sql } from "drizzle-orm";
 import type { Database, Transaction } from "../db/client.js";
 import {
   errorReporter,
   quoteIdentifier,
   validateChannel,
-  validatePayload,
+  notify,
   type Pubsub,
   type PubsubHandler,
   type PubsubOptions,
@@ -125,10 +124,8 @@ export class PglitePubsub implements Pubsub {
   }
 
   async publish(channel: string, payload: string, tx?: Transaction): Promise<void> {
-    validateChannel(channel);
-    validatePayload(payload);
     if (this.closed) throw new Error("pubsub: closed");
-    await (tx ?? this.db).execute(sql`SELECT pg_notify(${channel}, ${payload})`);
+    await notify(tx ?? this.db, channel, payload);
   }
 
   /**

@@ -12,14 +12,13 @@
  * "subscribed" must really be receiving, and a failure it can see (e.g. answer 503) beats a
  * stream that silently never updates.
  */
-import { sql } from "drizzle-orm";
 import pg from "pg";
 import type { Database, Transaction } from "../db/client.js";
 import {
   errorReporter,
   quoteIdentifier,
   validateChannel,
-  validatePayload,
+  notify,
   type Pubsub,
   type PubsubHandler,
   type PubsubOptions,
@@ -78,10 +77,8 @@ export class PostgresPubsub implements Pubsub {
   }
 
   async publish(channel: string, payload: string, tx?: Transaction): Promise<void> {
-    validateChannel(channel);
-    validatePayload(payload);
     if (this.closed) throw new Error("pubsub: closed");
-    await (tx ?? this.db).execute(sql`SELECT pg_notify(${channel}, ${payload})`);
+    await notify(tx ?? this.db, channel, payload);
   }
 
   async subscribe(channel: string, handler: PubsubHandler): Promise<() => Promise<void>> {

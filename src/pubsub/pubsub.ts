@@ -2,7 +2,8 @@
  * The pubsub contract every implementation honours, its limits, and the checks shared by all of
  * them (so a payload that would fail on PostgreSQL also fails in the in-memory tests).
  */
-import type { Transaction } from "../db/client.js";
+import { sql } from "drizzle-orm";
+import type { Queryable, Transaction } from "../db/client.js";
 
 /**
  * `missed`: the implementation may have dropped messages for this channel (its listener
@@ -92,4 +93,14 @@ export function errorReporter(options: PubsubOptions): (error: unknown, context:
       // Nowhere left to report to.
     }
   };
+}
+
+/**
+ * Publishing for both database-backed implementations: `pg_notify` on the caller's transaction
+ * (PostgreSQL holds it until COMMIT and drops it on rollback) or on the database.
+ */
+export async function notify(q: Queryable, channel: string, payload: string): Promise<void> {
+  validateChannel(channel);
+  validatePayload(payload);
+  await q.execute(sql`SELECT pg_notify(${channel}, ${payload})`);
 }

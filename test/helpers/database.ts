@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../src/db/client.js";
 import { pgUrlForDatabase, TEST_PG_ADMIN_URL, testDatabaseKind, type TestDatabaseKind } from "./env.js";
 
@@ -59,6 +59,33 @@ export async function freshDatabase(): Promise<FreshDatabase> {
     destroy: async () => {
       await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that give the test file one fresh, open database and clean
+ * it up. Read `handle` and `fresh` inside tests (they are set once beforeAll has run).
+ */
+export function useFreshDatabase(): { readonly handle: DatabaseHandle; readonly fresh: FreshDatabase } {
+  let fresh: FreshDatabase | undefined;
+  let handle: DatabaseHandle | undefined;
+  beforeAll(async () => {
+    fresh = await freshDatabase();
+    handle = await fresh.open();
+  });
+  afterAll(async () => {
+    await handle?.close();
+    await fresh?.destroy();
+  });
+  return {
+    get handle() {
+      if (!handle) throw new Error("useFreshDatabase: read handle inside a test, after beforeAll");
+      return handle;
+    },
+    get fresh() {
+      if (!fresh) throw new Error("useFreshDatabase: read fresh inside a test, after beforeAll");
+      return fresh;
     },
   };
 }

@@ -5,13 +5,11 @@
  */
 import { z } from "zod";
 import { API_KEY_MAX_LIFETIME_MS, createApiKey, deleteApiKey, listApiKeys } from "../../auth/credentials.js";
-import { can } from "../../rbac/policy.js";
-import { findUserByRef } from "../../users/users.js";
 import { notFound } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
-import { userRefParams } from "./users.js";
+import { findUserFor, userRefParams } from "./users.js";
 
 export const createKeyRequestSchema = z.object({
   name: z.string().max(64).optional(),
@@ -50,9 +48,7 @@ export function registerKeyRoutes(routes: RouteRegistry, services: ApiServices):
     status: 201,
     response: createKeyResponseSchema,
     handler: async ({ c, params, body }) => {
-      const actor = requireActor(c);
-      const target = await findUserByRef(db, params.user, actor.user);
-      if (!can(actor.subject, "update_personal", { type: "user", ownerId: target.id })) throw notFound("User not found.");
+      const target = await findUserFor(db, requireActor(c), params.user, "update_personal");
       const lifetimeMs = body.lifetime_seconds === undefined ? undefined : body.lifetime_seconds * 1000;
       return createApiKey(db, target.id, { name: body.name ?? "", lifetimeMs });
     },
@@ -70,9 +66,7 @@ export function registerKeyRoutes(routes: RouteRegistry, services: ApiServices):
     status: 200,
     response: z.array(apiKeyResponseSchema),
     handler: async ({ c, params }) => {
-      const actor = requireActor(c);
-      const target = await findUserByRef(db, params.user, actor.user);
-      if (!can(actor.subject, "read_personal", { type: "user", ownerId: target.id })) throw notFound("User not found.");
+      const target = await findUserFor(db, requireActor(c), params.user, "read_personal");
       const keys = await listApiKeys(db, target.id);
       return keys.map((key) => ({
         id: key.id,
@@ -95,9 +89,7 @@ export function registerKeyRoutes(routes: RouteRegistry, services: ApiServices):
     body: none,
     status: 204,
     handler: async ({ c, params }) => {
-      const actor = requireActor(c);
-      const target = await findUserByRef(db, params.user, actor.user);
-      if (!can(actor.subject, "update_personal", { type: "user", ownerId: target.id })) throw notFound("User not found.");
+      const target = await findUserFor(db, requireActor(c), params.user, "update_personal");
       if (!(await deleteApiKey(db, target.id, params.id))) throw notFound("API key not found.");
     },
   });

@@ -8,7 +8,8 @@ import { z } from "zod";
 import { hashPassword } from "../../auth/password.js";
 import { users } from "../../db/schema/index.js";
 import { authorizedFilter } from "../../rbac/sql.js";
-import { can, type Role, type Subject } from "../../rbac/policy.js";
+import { can, type Action, type Role, type Subject } from "../../rbac/policy.js";
+import type { Queryable } from "../../db/client.js";
 import {
   emailSchema,
   findUserByRef,
@@ -23,7 +24,7 @@ import {
   type UserRow,
 } from "../../users/users.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
-import { requireActor } from "../context.js";
+import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 
@@ -45,6 +46,16 @@ export const listUsersQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   offset: z.coerce.number().int().min(0).default(0),
 });
+
+/**
+ * The user `ref` names, when the actor may do `action` on them. Otherwise the same 404 as for a
+ * user that does not exist, so ids and usernames cannot be probed.
+ */
+export async function findUserFor(db: Queryable, actor: Actor, ref: string, action: Action): Promise<UserRow> {
+  const target = await findUserByRef(db, ref, actor.user);
+  if (!can(actor.subject, action, { type: "user", ownerId: target.id })) throw notFound("User not found.");
+  return target;
+}
 
 function isOwner(roles: readonly Role[]): boolean {
   return roles.includes("owner");
@@ -120,11 +131,7 @@ export function registerUserRoutes(routes: RouteRegistry, services: ApiServices)
     status: 200,
     response: userResponseSchema,
     handler: async ({ c, params }) => {
-      const actor = requireActor(c);
-      const target = await findUserByRef(db, params.user, actor.user);
-      // A user the caller may not read is reported as missing, so ids cannot be probed.
-      if (!can(actor.subject, "read", { type: "user", ownerId: target.id })) throw notFound("User not found.");
-      return toUserResponse(target);
+      return toUserResponse(await findUserFor(db, requireActor(c), params.user, "read"));
     },
   });
 
