@@ -16,6 +16,9 @@ export const REQUEST_ID_HEADER = "X-Request-Id";
 /** An incoming request id is kept only if it is short and plain (it goes into logs). */
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Paths logged at debug level when they succeed. */
+const QUIET_PATHS = new Set(["/healthz", "/metrics"]);
+
 export const SUSPENDED_MESSAGE = "Your account is suspended. Contact an admin to reactivate your account.";
 
 export function requestContext(services: ApiServices): MiddlewareHandler<AppEnv> {
@@ -35,7 +38,9 @@ export function requestContext(services: ApiServices): MiddlewareHandler<AppEnv>
       // The matched pattern, not the raw path: ids in paths would explode label cardinality.
       const route = c.req.routePath || "unmatched";
       services.metrics.httpRequestDuration.observe({ method: c.req.method, route, status: String(status) }, seconds);
-      c.get("log").info(
+      // Probes and scrapes arrive every few seconds; at info they would drown the real traffic.
+      const level = QUIET_PATHS.has(c.req.path) && status < 400 ? "debug" : "info";
+      c.get("log")[level](
         {
           method: c.req.method,
           // Path only: a query string may carry something that should not be logged.
