@@ -11,6 +11,8 @@ import { RouteRegistry } from "./route.js";
 import { registerAuthRoutes } from "./routes/auth.js";
 import { registerGroupRoutes } from "./routes/groups.js";
 import { registerKeyRoutes } from "./routes/keys.js";
+import { registerModelRoutes } from "./routes/llm-models.js";
+import { registerProviderRoutes } from "./routes/llm-providers.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerUserRoutes } from "./routes/users.js";
 import type { ApiServices } from "./services.js";
@@ -44,6 +46,9 @@ export function buildApp(services: ApiServices): BuiltApp {
   registerKeyRoutes(routes, services);
   registerUserRoutes(routes, services);
   registerGroupRoutes(routes, services);
+  // Static chat paths (/providers, /models) must be registered before any /chats/:chat route.
+  registerProviderRoutes(routes, services);
+  registerModelRoutes(routes, services);
   registerWebUi(app, services.webDir);
 
   app.notFound((c) => c.json({ message: `Route not found: ${c.req.method} ${c.req.path}` }, 404));

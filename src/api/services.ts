@@ -5,6 +5,7 @@ import type { ServerMetrics } from "../observability/metrics.js";
 import type { LoginThrottle } from "../auth/throttle.js";
 import type { SecretCipher } from "../secrets/cipher.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
+import type { EnvProviderKeys } from "../llm/providers.js";
 
 export interface ApiServices {
   database: DatabaseHandle;
@@ -18,4 +19,6 @@ export interface ApiServices {
   /** Directory of the built web UI; served from `/` when it holds an index.html. */
   webDir: string;
   version: string;
+  /** Provider keys from OPENAI_API_KEY and friends (env presets). */
+  providerEnvKeys: EnvProviderKeys;
 }

@@ -15,6 +15,7 @@ import { createLogger, type Logger } from "../observability/logger.js";
 import { createMetrics } from "../observability/metrics.js";
 import { createPubsub } from "../pubsub/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
+import { envProviderKeys } from "../llm/providers.js";
 import { ReplicaRegistration } from "../replicas/registry.js";
 import { SecretCipher } from "../secrets/cipher.js";
 import { resolveEncryptionKey } from "../secrets/key.js";
@@ -33,6 +34,8 @@ export interface StartOptions {
   /** Log destination (tests capture lines); stdout when absent. */
   logDestination?: DestinationStream;
   webDir?: string;
+  /** Where provider env presets (OPENAI_API_KEY, …) are read from; process.env by default. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunningServer {
@@ -82,6 +85,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       secureCookies: config.accessUrl?.startsWith("https:") ?? false,
       webDir: options.webDir ?? DEFAULT_WEB_DIR,
       version: VERSION,
+      providerEnvKeys: envProviderKeys(options.env ?? process.env),
     };
     const { app } = buildApp(services);
 

@@ -51,6 +51,8 @@ let userCounter = 0;
 export interface TestServerOptions {
   /** A built web UI to serve; by default none exists. */
   webDir?: string;
+  /** Environment for provider presets (OPENAI_API_KEY, …); empty by default, whatever this machine has. */
+  env?: Record<string, string>;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -68,6 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await startServer(config, {
     logDestination: { write: (line: string) => void logs.push(line) },
     webDir: options.webDir ?? path.join(database.location.dataDir, "no-web-ui"),
+    env: options.env ?? {},
   });
 
   const request = async (pathname: string, options: RequestOptions = {}): Promise<ApiResponse> => {

@@ -1,3 +1,4 @@
 /** The single Drizzle schema; drizzle-kit generates the migrations in db/migrations from it. */
 export * from "./users.js";
 export * from "./settings.js";
+export * from "./llm.js";
