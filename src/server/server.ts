@@ -45,6 +45,8 @@ export interface RunningServer {
   database: DatabaseHandle;
   pubsub: Pubsub;
   log: Logger;
+  /** What the API runs on; in-process parts (and tests) reach the cipher and env presets here. */
+  services: ApiServices;
   /** Graceful stop; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -132,6 +134,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       database,
       pubsub,
       log,
+      services,
       close: () => {
         closing ??= (async () => {
           log.info("shutting down");
