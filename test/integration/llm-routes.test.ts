@@ -1,4 +1,5 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { queryRows } from "../../src/db/raw.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatProviders } from "../../src/db/schema/index.js";
 import { field, startTestServer, validationFields, type TestServer, type TestUser } from "../helpers/server.js";
@@ -210,6 +211,21 @@ describe("models", () => {
         },
       ],
     });
+  });
+
+  it("refuses to delete a provider whose model configs something still references", async () => {
+    // Chats (a later table) reference model configs without cascading; a stand-in table does the same.
+    const configs = list((await t.request(CONFIGS, { token: admin.token })).body);
+    const anthropicConfig = configs.find((c) => field(c, "provider") === "anthropic");
+    await queryRows(t.server.database.db, sql`CREATE TABLE fk_probe (model_config_id uuid NOT NULL REFERENCES chat_model_configs(id))`);
+    await queryRows(t.server.database.db, sql`INSERT INTO fk_probe VALUES (${String(field(anthropicConfig, "id"))})`);
+    const providers = (await t.request(PROVIDERS, { token: admin.token })).body;
+    const id = String(field(byProvider(providers, "anthropic"), "id"));
+    const refused = await t.request(`${PROVIDERS}/${id}`, { method: "DELETE", token: admin.token });
+    expect(refused.status).toBe(400);
+    expect(field(refused.body, "message")).toBe("Provider models are still referenced by existing chats.");
+    expect(byProvider((await t.request(PROVIDERS, { token: admin.token })).body, "anthropic")).toMatchObject({ source: "database" });
+    await queryRows(t.server.database.db, sql`DROP TABLE fk_probe`);
   });
 
   it("deleting a provider cascades to its model configs", async () => {
