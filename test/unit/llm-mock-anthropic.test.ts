@@ -6,7 +6,8 @@ import { createAnthropic } from "@ai-sdk/anthropic";
 import { generateText, streamText, tool, type TextStreamPart, type ToolSet } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startMockLlm, type MockLlm, type MockTurn } from "../../src/llm/mock/index.js";
+import type { MockTurn } from "../../src/llm/mock/index.js";
+import { collect, textOf, finishStep, useMockLlm } from "../helpers/llm.js";
 
 const API_KEY = "sk-ant-test-very-secret-key-0123456789";
 
@@ -26,28 +27,10 @@ const toolTurn: MockTurn = {
   usage: { input: 150, output: 40, cacheRead: 2000, cacheWrite: 300, reasoning: 16 },
 };
 
-let mock: MockLlm;
-beforeAll(async () => {
-  mock = await startMockLlm();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
+const mock = useMockLlm();
 
 const provider = () => createAnthropic({ baseURL: mock.baseUrls.anthropic, apiKey: API_KEY });
 
-async function collect<T extends ToolSet>(stream: AsyncIterable<TextStreamPart<T>>): Promise<TextStreamPart<T>[]> {
-  const parts: TextStreamPart<T>[] = [];
-  for await (const part of stream) parts.push(part);
-  return parts;
-}
-
-const textOf = <T extends ToolSet>(parts: TextStreamPart<T>[]) =>
-  parts.flatMap((part) => (part.type === "text-delta" ? [part.text] : [])).join("");
-const finishStep = <T extends ToolSet>(parts: TextStreamPart<T>[]) => parts.find((part) => part.type === "finish-step");
 
 describe("Anthropic Messages", () => {
   it("streams thinking with its signature, text, a split tool_use and cache usage", async () => {

@@ -8,21 +8,13 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { APICallError, generateText, streamText, type LanguageModel, type TextStreamPart, type ToolSet } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMockLlm, type MockLlm } from "../../src/llm/mock/index.js";
+import { startMockLlm } from "../../src/llm/mock/index.js";
+import { useMockLlm } from "../helpers/llm.js";
 
 const API_KEY = "secret-key-for-fault-tests-0123456789";
 const TEXT = "one two three four five six seven eight";
 
-let mock: MockLlm;
-beforeAll(async () => {
-  mock = await startMockLlm();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
+const mock = useMockLlm();
 
 /**
  * What each provider package does, as observed: OpenAI and Anthropic read the first event inside

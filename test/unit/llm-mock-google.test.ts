@@ -6,7 +6,8 @@ import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import { generateText, streamText, tool, type TextStreamPart, type ToolSet } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startMockLlm, type MockLlm, type MockTurn } from "../../src/llm/mock/index.js";
+import type { MockTurn } from "../../src/llm/mock/index.js";
+import { collect, textOf, finishStep, useMockLlm } from "../helpers/llm.js";
 
 const API_KEY = "AIza-test-very-secret-key-0123456789";
 const MODEL = "gemini-2.5-flash";
@@ -27,28 +28,10 @@ const toolTurn: MockTurn = {
   usage: { input: 200, output: 40, cacheRead: 800, reasoning: 10 },
 };
 
-let mock: MockLlm;
-beforeAll(async () => {
-  mock = await startMockLlm();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
+const mock = useMockLlm();
 
 const provider = () => createGoogleGenerativeAI({ baseURL: mock.baseUrls.google, apiKey: API_KEY });
 
-async function collect<T extends ToolSet>(stream: AsyncIterable<TextStreamPart<T>>): Promise<TextStreamPart<T>[]> {
-  const parts: TextStreamPart<T>[] = [];
-  for await (const part of stream) parts.push(part);
-  return parts;
-}
-
-const textOf = <T extends ToolSet>(parts: TextStreamPart<T>[]) =>
-  parts.flatMap((part) => (part.type === "text-delta" ? [part.text] : [])).join("");
-const finishStep = <T extends ToolSet>(parts: TextStreamPart<T>[]) => parts.find((part) => part.type === "finish-step");
 
 describe("Gemini", () => {
   it("streams thoughts, text, a functionCall and usage with thoughts in the output", async () => {

@@ -7,7 +7,8 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { generateText, streamText, tool, type LanguageModel, type TextStreamPart, type ToolSet } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startMockLlm, type MockLlm, type MockTurn } from "../../src/llm/mock/index.js";
+import type { MockTurn } from "../../src/llm/mock/index.js";
+import { collect, textOf, reasoningOf, finishStep, useMockLlm } from "../helpers/llm.js";
 
 const API_KEY = "sk-test-very-secret-key-0123456789";
 
@@ -27,22 +28,7 @@ const toolTurn: MockTurn = {
   usage: { input: 176, output: 40, cacheRead: 1024, reasoning: 16 },
 };
 
-let mock: MockLlm;
-beforeAll(async () => {
-  mock = await startMockLlm();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
-
-async function collect<T extends ToolSet>(stream: AsyncIterable<TextStreamPart<T>>): Promise<TextStreamPart<T>[]> {
-  const parts: TextStreamPart<T>[] = [];
-  for await (const part of stream) parts.push(part);
-  return parts;
-}
+const mock = useMockLlm();
 
 function run(model: LanguageModel, withTools = true) {
   const result = streamText({
@@ -55,11 +41,6 @@ function run(model: LanguageModel, withTools = true) {
   return collect(result.fullStream);
 }
 
-const textOf = <T extends ToolSet>(parts: TextStreamPart<T>[]) =>
-  parts.flatMap((part) => (part.type === "text-delta" ? [part.text] : [])).join("");
-const reasoningOf = <T extends ToolSet>(parts: TextStreamPart<T>[]) =>
-  parts.flatMap((part) => (part.type === "reasoning-delta" ? [part.text] : [])).join("");
-const finishStep = <T extends ToolSet>(parts: TextStreamPart<T>[]) => parts.find((part) => part.type === "finish-step");
 const finish = <T extends ToolSet>(parts: TextStreamPart<T>[]) => parts.find((part) => part.type === "finish");
 
 const openai = () => createOpenAI({ baseURL: mock.baseUrls.openai, apiKey: API_KEY });

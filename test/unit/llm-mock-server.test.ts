@@ -5,20 +5,11 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { streamText, type ModelMessage } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMockLlm, type MockLlm } from "../../src/llm/mock/index.js";
+import { useMockLlm } from "../helpers/llm.js";
 
 const API_KEY = "sk-server-test-secret-0123456789";
 
-let mock: MockLlm;
-beforeAll(async () => {
-  mock = await startMockLlm();
-});
-afterAll(async () => {
-  await mock.close();
-});
-beforeEach(() => {
-  mock.reset();
-});
+const mock = useMockLlm();
 
 const chat = () => createOpenAI({ baseURL: mock.baseUrls.openai, apiKey: API_KEY }).chat("gpt-mock");
 

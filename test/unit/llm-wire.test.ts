@@ -3,25 +3,18 @@
  * model factory builds the real AI SDK provider, which streams the scripted turn over HTTP; the
  * usage is normalized and priced exactly; the retry policy drives real HTTP faults.
  */
-import { streamText, tool, type TextStreamPart, type ToolSet } from "ai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { streamText, tool, type ToolSet } from "ai";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { computeCostMicros } from "../../src/llm/cost.js";
 import { callSettings, createLanguageModel } from "../../src/llm/factory.js";
-import { startMockLlm, type MockLlm } from "../../src/llm/mock/index.js";
 import type { ProviderName } from "../../src/llm/providers.js";
 import { withRetry, type RetryInfo } from "../../src/llm/retry.js";
+import { collect, useMockLlm } from "../helpers/llm.js";
 import { normalizeUsage, type NormalizedUsage } from "../../src/llm/usage.js";
 
 const API_KEY = "sk-test-wirekey-0123456789abcdefghij";
-let mock: MockLlm;
-
-beforeAll(async () => {
-  mock = await startMockLlm();
-});
-afterAll(async () => {
-  await mock.close();
-});
+const mock = useMockLlm();
 
 function baseUrlFor(provider: ProviderName): string {
   switch (provider) {
@@ -59,14 +52,11 @@ const CASES: Array<{ provider: ProviderName; reasoning: boolean; cacheWrite: boo
 async function runTurn(provider: ProviderName) {
   const model = createLanguageModel({ provider, apiKey: API_KEY, baseUrl: baseUrlFor(provider) }, "test-model");
   const result = streamText({ model, prompt: "What is the weather in Paris?", tools, ...callSettings({}) });
-  const parts: Array<TextStreamPart<typeof tools>> = [];
-  for await (const part of result.fullStream) parts.push(part);
-  return parts;
+  return collect(result.fullStream);
 }
 
 describe.each(CASES)("$provider wire format through the model factory", ({ provider, reasoning, cacheWrite }) => {
   it("returns the scripted text, reasoning and tool call, and normalized usage priced exactly", async () => {
-    mock.reset();
     mock.enqueue({
       parts: [
         ...(reasoning ? [{ type: "reasoning" as const, text: "The user wants weather; call the tool.", signature: "sig-abc" }] : []),
@@ -110,7 +100,6 @@ describe.each(CASES)("$provider wire format through the model factory", ({ provi
 
 describe("retries against real HTTP faults", () => {
   it("429, 429, success: exactly two retry callbacks and one result", async () => {
-    mock.reset();
     mock.enqueue(
       { fault: { type: "http", status: 429 } },
       { fault: { type: "http", status: 429 } },
@@ -137,7 +126,6 @@ describe("retries against real HTTP faults", () => {
   });
 
   it("401 is not retried", async () => {
-    mock.reset();
     mock.enqueue({ fault: { type: "http", status: 401 } }, { parts: [{ type: "text", text: "never" }] });
     const retries: RetryInfo[] = [];
     const model = createLanguageModel({ provider: "openai", apiKey: API_KEY, baseUrl: mock.baseUrls.openai }, "m");
