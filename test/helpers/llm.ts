@@ -2,7 +2,8 @@
  * Shared pieces of the tests that drive the AI SDK against the mock provider servers: one mock
  * per test file (reset before each test), and readers for a collected stream.
  */
-import type { TextStreamPart, ToolSet } from "ai";
+import { tool, type TextStreamPart, type ToolSet } from "ai";
+import { z } from "zod";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { startMockLlm, type MockLlm } from "../../src/llm/mock/index.js";
 
@@ -56,3 +57,11 @@ export const textOf = <T extends ToolSet>(parts: TextStreamPart<T>[]): string =>
 export const reasoningOf = <T extends ToolSet>(parts: TextStreamPart<T>[]): string =>
   parts.flatMap((part) => (part.type === "reasoning-delta" ? [part.text] : [])).join("");
 export const finishStep = <T extends ToolSet>(parts: TextStreamPart<T>[]) => parts.find((part) => part.type === "finish-step");
+
+/** The tool the wire tests ask for; no execute, so a step ends with the call. */
+export const weatherTools = {
+  get_weather: tool({
+    description: "Weather forecast for a city",
+    inputSchema: z.object({ city: z.string(), days: z.number() }),
+  }),
+} satisfies ToolSet;

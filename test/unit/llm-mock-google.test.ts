@@ -3,21 +3,15 @@
  * `streamText`/`generateText`.
  */
 import { createGoogleGenerativeAI } from "@ai-sdk/google";
-import { generateText, streamText, tool, type TextStreamPart, type ToolSet } from "ai";
+import { generateText, streamText, type TextStreamPart, type ToolSet } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { MockTurn } from "../../src/llm/mock/index.js";
-import { collect, textOf, finishStep, useMockLlm } from "../helpers/llm.js";
+import { collect, textOf, finishStep, useMockLlm, weatherTools } from "../helpers/llm.js";
 
 const API_KEY = "AIza-test-very-secret-key-0123456789";
 const MODEL = "gemini-2.5-flash";
 
-const tools = {
-  get_weather: tool({
-    description: "Weather forecast for a city",
-    inputSchema: z.object({ city: z.string(), days: z.number() }),
-  }),
-};
+const tools = weatherTools;
 
 const toolTurn: MockTurn = {
   parts: [

@@ -4,20 +4,14 @@
  */
 import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { generateText, streamText, tool, type LanguageModel, type TextStreamPart, type ToolSet } from "ai";
+import { generateText, streamText, type LanguageModel, type TextStreamPart, type ToolSet } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { MockTurn } from "../../src/llm/mock/index.js";
-import { collect, textOf, reasoningOf, finishStep, useMockLlm } from "../helpers/llm.js";
+import { collect, textOf, reasoningOf, finishStep, useMockLlm, weatherTools } from "../helpers/llm.js";
 
 const API_KEY = "sk-test-very-secret-key-0123456789";
 
-const tools = {
-  get_weather: tool({
-    description: "Weather forecast for a city",
-    inputSchema: z.object({ city: z.string(), days: z.number() }),
-  }),
-};
+const tools = weatherTools;
 
 const toolTurn: MockTurn = {
   parts: [
