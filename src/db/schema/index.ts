@@ -2,3 +2,4 @@
 export * from "./users.js";
 export * from "./settings.js";
 export * from "./llm.js";
+export * from "./chats.js";

@@ -1,0 +1,113 @@
+/**
+ * The one message/part model (behavior.md section 1, `ChatMessagePart`), shared by the database,
+ * the API and the stream: a message's content is an array of parts. Stored as
+ * `content_version = 1` JSON.
+ *
+ * jsonb rejects U+0000, yet tool output (binary files, `cat` of anything) contains it. Strings are
+ * stored with NUL as U+E000 U+E001 and a literal U+E000 as U+E000 U+E000, and decoded on read,
+ * so every string round-trips exactly.
+ */
+import { z } from "zod";
+
+export const CONTENT_VERSION = 1;
+
+export const PART_TYPES = ["text", "reasoning", "tool-call", "tool-result", "source", "file", "file-reference"] as const;
+
+export const chatMessagePartSchema = z
+  .object({
+    type: z.enum(PART_TYPES),
+    text: z.string().optional(),
+    signature: z.string().optional(),
+    tool_call_id: z.string().optional(),
+    tool_name: z.string().optional(),
+    /** Raw JSON of the tool input. */
+    args: z.unknown().optional(),
+    args_delta: z.string().optional(),
+    /** Raw JSON of the tool result. */
+    result: z.unknown().optional(),
+    result_delta: z.string().optional(),
+    is_error: z.boolean().optional(),
+    source_id: z.string().optional(),
+    url: z.string().optional(),
+    title: z.string().optional(),
+    media_type: z.string().optional(),
+    /** Base64 bytes of an inline file (dropped from the API when `file_id` is set). */
+    data: z.string().optional(),
+    file_id: z.string().optional(),
+    file_name: z.string().optional(),
+    start_line: z.number().int().optional(),
+    end_line: z.number().int().optional(),
+    content: z.string().optional(),
+    /** Internal (provider replay data); stripped from API and stream output. */
+    provider_metadata: z.record(z.string(), z.unknown()).optional(),
+    provider_executed: z.boolean().optional(),
+  })
+  .meta({ id: "ChatMessagePart" });
+export type ChatMessagePart = z.infer<typeof chatMessagePartSchema>;
+
+const NUL = "\u0000";
+const ESCAPE = "\uE000";
+const ESCAPED_NUL = "\uE000\uE001";
+const ESCAPED_ESCAPE = "\uE000\uE000";
+
+export function encodeNul(text: string): string {
+  if (!text.includes(NUL) && !text.includes(ESCAPE)) return text;
+  return text.replaceAll(ESCAPE, ESCAPED_ESCAPE).replaceAll(NUL, ESCAPED_NUL);
+}
+
+export function decodeNul(text: string): string {
+  if (!text.includes(ESCAPE)) return text;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === ESCAPE && i + 1 < text.length) {
+      const next = text[i + 1];
+      if (next === "\uE001") {
+        out += NUL;
+        i++;
+        continue;
+      }
+      if (next === ESCAPE) {
+        out += ESCAPE;
+        i++;
+        continue;
+      }
+    }
+    out += ch;
+  }
+  return out;
+}
+
+/** Applies `fn` to every string (keys included) of a JSON value. */
+function mapStrings(value: unknown, fn: (text: string) => string): unknown {
+  if (typeof value === "string") return fn(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, fn));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [fn(key), mapStrings(item, fn)]));
+  }
+  return value;
+}
+
+/** Parts as stored in `chat_messages.content`. */
+export function encodeParts(parts: readonly ChatMessagePart[]): unknown {
+  return mapStrings(parts, encodeNul);
+}
+
+/** Parts read back from `chat_messages.content`; unreadable parts are dropped, not fatal. */
+export function decodeParts(stored: unknown): ChatMessagePart[] {
+  const decoded = mapStrings(stored, decodeNul);
+  if (!Array.isArray(decoded)) return [];
+  const parts: ChatMessagePart[] = [];
+  for (const item of decoded) {
+    const parsed = chatMessagePartSchema.safeParse(item);
+    if (parsed.success) parts.push(parsed.data);
+  }
+  return parts;
+}
+
+/** What the API and stream show: no provider metadata; no inline bytes when a file id exists. */
+export function publicPart(part: ChatMessagePart): ChatMessagePart {
+  const { provider_metadata: _internal, ...rest } = part;
+  if (rest.file_id !== undefined) delete rest.data;
+  return rest;
+}
