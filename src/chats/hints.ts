@@ -1,0 +1,48 @@
+/**
+ * What the chat state module announces, and how. Hints are pointers, never content: a receiver
+ * re-reads the database. They are published inside the transaction that made the change, so
+ * PostgreSQL delivers them only after COMMIT and never for a rollback.
+ *
+ * Channels (behavior.md section 9): `chat:stream:<chat id>` for one chat's viewers and its
+ * worker, `chat:owner:<user id>` for the owner's chat list.
+ */
+import { z } from "zod";
+import type { Transaction } from "../db/client.js";
+import type { Pubsub } from "../pubsub/pubsub.js";
+
+export const CHAT_STATUSES = ["waiting", "pending", "running", "paused", "completed", "error"] as const;
+export type ChatStatus = (typeof CHAT_STATUSES)[number];
+
+export const streamHintSchema = z.object({
+  /** New durable messages exist with an id greater than this. */
+  after_message_id: z.number().int().optional(),
+  status: z.enum(CHAT_STATUSES).optional(),
+  worker_id: z.string().nullable().optional(),
+  queue_update: z.literal(true).optional(),
+  /** History was rewritten (an edit): re-read from the start. */
+  full_refresh: z.literal(true).optional(),
+  error: z.string().max(2000).optional(),
+  retry: z
+    .object({ attempt: z.number().int(), delay_ms: z.number().int(), error: z.string().max(2000), retrying_at: z.string() })
+    .optional(),
+});
+export type StreamHint = z.infer<typeof streamHintSchema>;
+
+export const WATCH_KINDS = ["created", "status_change", "title_change", "deleted", "diff_status_change"] as const;
+export const ownerHintSchema = z.object({ kind: z.enum(WATCH_KINDS), chat_id: z.uuid() });
+export type OwnerHint = z.infer<typeof ownerHintSchema>;
+
+export const streamChannel = (chatId: string) => `chat:stream:${chatId}`;
+export const ownerChannel = (ownerId: string) => `chat:owner:${ownerId}`;
+
+export interface ChatHints {
+  stream(tx: Transaction, chatId: string, hint: StreamHint): Promise<void>;
+  owner(tx: Transaction, ownerId: string, hint: OwnerHint): Promise<void>;
+}
+
+export function pubsubHints(pubsub: Pubsub): ChatHints {
+  return {
+    stream: (tx, chatId, hint) => pubsub.publish(streamChannel(chatId), JSON.stringify(hint), tx),
+    owner: (tx, ownerId, hint) => pubsub.publish(ownerChannel(ownerId), JSON.stringify(hint), tx),
+  };
+}

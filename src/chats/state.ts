@@ -1,0 +1,235 @@
+/**
+ * The chat state module: the ONLY place a chat's status changes (behavior.md section 2). Each
+ * transition is one transaction that first locks the chat row, so transitions on one chat are
+ * serialized across replicas, and its hints are published inside that transaction (delivered
+ * after COMMIT). Queue and edit transitions live in queue.ts, with the same rules.
+ *
+ * Status meanings: `pending` wants a worker; `running` is leased by `worker_id` until
+ * `heartbeat_at` goes stale; `waiting` is idle (finished or interrupted); `error` is idle after
+ * a failure (`last_error`). `paused` and `completed` are never written (the reference never does).
+ *
+ * Races the module closes (seeds): a late write from a worker that lost its lease is dropped
+ * unless the chat was interrupted (`waiting` keeps the partial answer); a run that finishes after
+ * its chat was re-queued leaves it `pending`; a finishing run under another worker changes nothing.
+ */
+import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
+import type { Database } from "../db/client.js";
+import { chats } from "../db/schema/index.js";
+import { transaction } from "../db/transaction.js";
+import type { ChatHints } from "./hints.js";
+import { decodeParts } from "./parts.js";
+import {
+  announceMessages,
+  insertMessages,
+  lockChat,
+  popQueued,
+  writeStatus,
+  type ChatMessageRow,
+  type ChatRow,
+  type NewMessage,
+} from "./store.js";
+
+export interface CreateChatInput {
+  ownerId: string;
+  title: string;
+  modelConfigId: string;
+  workspaceId?: string | null;
+  parentChatId?: string | null;
+  rootChatId?: string | null;
+  mcpServerIds?: string[];
+  /** System prompt, workspace awareness, then the user's message. */
+  messages: readonly NewMessage[];
+}
+
+/** Create: the chat and its initial messages in one transaction, then `pending`. */
+export async function createChat(db: Database, hints: ChatHints, input: CreateChatInput): Promise<{ chat: ChatRow; messages: ChatMessageRow[] }> {
+  return transaction(db, async (tx) => {
+    const [inserted] = await tx
+      .insert(chats)
+      .values({
+        ownerId: input.ownerId,
+        title: input.title,
+        lastModelConfigId: input.modelConfigId,
+        workspaceId: input.workspaceId ?? null,
+        parentChatId: input.parentChatId ?? null,
+        rootChatId: input.rootChatId ?? null,
+        mcpServerIds: input.mcpServerIds ?? [],
+        status: "waiting",
+      })
+      .returning();
+    if (!inserted) throw new Error("insert returned no chat");
+    const messages = await insertMessages(tx, inserted, input.messages);
+    const chat = await writeStatus(tx, hints, await lockChat(tx, inserted.id), "pending");
+    await hints.owner(tx, chat.ownerId, { kind: "created", chat_id: chat.id });
+    return { chat, messages };
+  });
+}
+
+/**
+ * Interrupt: the chat goes `waiting` and its worker (told through the status hint) stops and
+ * stores its partial answer. A `pending` chat is left alone: the user's newest message must run.
+ */
+export async function interruptChat(db: Database, hints: ChatHints, chatId: string): Promise<ChatRow> {
+  return transaction(db, async (tx) => {
+    const chat = await lockChat(tx, chatId);
+    if (chat.status === "pending" || chat.status === "waiting") return chat;
+    return writeStatus(tx, hints, chat, "waiting");
+  });
+}
+
+/**
+ * Acquire: one statement leases up to `limit` pending chats, oldest first; SKIP LOCKED lets
+ * replicas acquire at once without waiting on each other or taking the same chat.
+ */
+export async function acquireChats(db: Database, hints: ChatHints, workerId: string, limit: number): Promise<ChatRow[]> {
+  if (limit <= 0) return [];
+  return transaction(db, async (tx) => {
+    // Lock the oldest pending rows first (skipping rows another replica holds), then lease
+    // exactly those: the order is the select's, since RETURNING promises none.
+    const candidates = await tx
+      .select({ id: chats.id })
+      .from(chats)
+      .where(eq(chats.status, "pending"))
+      .orderBy(asc(chats.updatedAt), asc(chats.id))
+      .limit(limit)
+      .for("update", { skipLocked: true });
+    if (candidates.length === 0) return [];
+    const leased = await tx
+      .update(chats)
+      .set({ status: "running", workerId, startedAt: sql`now()`, heartbeatAt: sql`now()`, updatedAt: sql`now()`, lastError: null })
+      .where(inArray(chats.id, candidates.map((c) => c.id)))
+      .returning();
+    const byId = new Map(leased.map((chat) => [chat.id, chat]));
+    const acquired = candidates.flatMap((c) => {
+      const chat = byId.get(c.id);
+      return chat ? [chat] : [];
+    });
+    for (const chat of acquired) {
+      await hints.stream(tx, chat.id, { status: "running", worker_id: workerId });
+      await hints.owner(tx, chat.ownerId, { kind: "status_change", chat_id: chat.id });
+    }
+    return acquired;
+  });
+}
+
+/** Heartbeat: renews the lease; false means this worker no longer owns the chat and must stop. */
+export async function heartbeatChat(db: Database, chatId: string, workerId: string): Promise<boolean> {
+  const touched = await db
+    .update(chats)
+    .set({ heartbeatAt: sql`now()` })
+    .where(and(eq(chats.id, chatId), eq(chats.workerId, workerId), eq(chats.status, "running")))
+    .returning({ id: chats.id });
+  return touched.length > 0;
+}
+
+export type PersistResult = { persisted: true; messages: ChatMessageRow[] } | { persisted: false; reason: "lost_ownership" };
+
+/**
+ * Persists one step (assistant message, then one tool message per result). A worker that lost its
+ * lease may still write when the chat was interrupted (`waiting` keeps the partial answer);
+ * after an edit or a promotion (`pending`, another worker, …) its late output is dropped.
+ */
+export async function persistStep(
+  db: Database,
+  hints: ChatHints,
+  input: { chatId: string; workerId: string; messages: readonly NewMessage[] },
+): Promise<PersistResult> {
+  return transaction(db, async (tx) => {
+    const chat = await lockChat(tx, input.chatId);
+    const owns = chat.status === "running" && chat.workerId === input.workerId;
+    if (!owns && chat.status !== "waiting") return { persisted: false, reason: "lost_ownership" };
+    const messages = await insertMessages(tx, chat, input.messages);
+    await announceMessages(tx, hints, chat.id, messages);
+    return { persisted: true, messages };
+  });
+}
+
+export type RunOutcome = { status: "waiting" } | { status: "error"; error: string } | { status: "pending"; reason: "shutdown" };
+
+export type FinishResult =
+  | { finished: false; reason: "not_owner" }
+  | { finished: true; status: ChatRow["status"]; chat: ChatRow; promoted?: ChatMessageRow };
+
+/**
+ * End of a run. Under another worker: nothing. Already `pending` (edited or re-queued while
+ * running): stays pending for the next run. A run that ends `waiting` promotes the oldest queued
+ * message and goes `pending` again; shutdown hands the chat back as `pending`.
+ */
+export async function finishRun(
+  db: Database,
+  hints: ChatHints,
+  input: { chatId: string; workerId: string; outcome: RunOutcome },
+): Promise<FinishResult> {
+  return transaction(db, async (tx) => {
+    const chat = await lockChat(tx, input.chatId);
+    if (chat.status === "running" && chat.workerId !== input.workerId) return { finished: false, reason: "not_owner" };
+    if (chat.status === "pending") return { finished: true, status: chat.status, chat };
+    const outcome = input.outcome;
+    // An interrupt already moved the chat to waiting, and the user's stop wins over how the run
+    // ended (an error it caused, a shutdown racing it): the chat stays waiting and the queue promotes.
+    const status = chat.status === "waiting" ? "waiting" : outcome.status;
+    if (status === "waiting") {
+      const next = await popQueued(tx, chat.id);
+      if (next) {
+        const [promoted] = await insertMessages(tx, chat, [
+          { role: "user", parts: decodeParts(next.content), createdBy: chat.ownerId, modelConfigId: chat.lastModelConfigId },
+        ]);
+        if (promoted) await announceMessages(tx, hints, chat.id, [promoted]);
+        await hints.stream(tx, chat.id, { queue_update: true });
+        const row = await writeStatus(tx, hints, chat, "pending");
+        return { finished: true, status: row.status, chat: row, ...(promoted ? { promoted } : {}) };
+      }
+    }
+    if (outcome.status === "error" && status === "error") await hints.stream(tx, chat.id, { error: outcome.error.slice(0, 2000) });
+    const row = await writeStatus(tx, hints, chat, status, outcome.status === "error" ? { lastError: outcome.error } : {});
+    return { finished: true, status: row.status, chat: row };
+  });
+}
+
+/**
+ * Stale recovery: running chats whose lease expired (their replica died) go back to `pending`.
+ * Each is re-checked under its row lock, so a heartbeat that landed meanwhile wins.
+ */
+export async function recoverStaleChats(db: Database, hints: ChatHints, staleBefore: Date): Promise<string[]> {
+  const stale = await db
+    .select({ id: chats.id })
+    .from(chats)
+    .where(and(eq(chats.status, "running"), lt(chats.heartbeatAt, staleBefore)));
+  const recovered: string[] = [];
+  for (const { id } of stale) {
+    const done = await transaction(db, async (tx) => {
+      const chat = await lockChat(tx, id);
+      if (chat.status !== "running" || !chat.heartbeatAt || chat.heartbeatAt >= staleBefore) return false;
+      await writeStatus(tx, hints, chat, "pending");
+      return true;
+    });
+    if (done) recovered.push(id);
+  }
+  return recovered;
+}
+
+export class ArchiveStateError extends Error {
+  constructor(archived: boolean) {
+    super(archived ? "Chat is already archived." : "Chat is not archived.");
+    this.name = "ArchiveStateError";
+  }
+}
+
+/** Archive flags the chat and its whole tree (watch `deleted`); unarchive only that chat (`created`). */
+export async function setArchived(db: Database, hints: ChatHints, chatId: string, archived: boolean): Promise<ChatRow> {
+  return transaction(db, async (tx) => {
+    const chat = await lockChat(tx, chatId);
+    if (chat.archived === archived) throw new ArchiveStateError(archived);
+    const tree = archived
+      ? await tx
+          .update(chats)
+          .set({ archived: true, updatedAt: sql`now()` })
+          .where(sql`${chats.id} = ${chatId} OR ${chats.rootChatId} = ${chatId}`)
+          .returning()
+      : await tx.update(chats).set({ archived: false, updatedAt: sql`now()` }).where(eq(chats.id, chatId)).returning();
+    for (const row of tree) await hints.owner(tx, row.ownerId, { kind: archived ? "deleted" : "created", chat_id: row.id });
+    const updated = tree.find((row) => row.id === chatId);
+    if (!updated) throw new Error("archived chat vanished");
+    return updated;
+  });
+}
