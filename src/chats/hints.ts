@@ -34,15 +34,23 @@ export type OwnerHint = z.infer<typeof ownerHintSchema>;
 
 export const streamChannel = (chatId: string) => `chat:stream:${chatId}`;
 export const ownerChannel = (ownerId: string) => `chat:owner:${ownerId}`;
+/** "Some chat became pending": wakes every replica's worker before its next poll. */
+export const PENDING_CHANNEL = "chatd:pending";
 
+/**
+ * `tx` is the transaction that made the change (the hint is then delivered after COMMIT), or
+ * null for events that change no row (a retry notice).
+ */
 export interface ChatHints {
-  stream(tx: Transaction, chatId: string, hint: StreamHint): Promise<void>;
-  owner(tx: Transaction, ownerId: string, hint: OwnerHint): Promise<void>;
+  stream(tx: Transaction | null, chatId: string, hint: StreamHint): Promise<void>;
+  owner(tx: Transaction | null, ownerId: string, hint: OwnerHint): Promise<void>;
+  pending(tx: Transaction | null): Promise<void>;
 }
 
 export function pubsubHints(pubsub: Pubsub): ChatHints {
   return {
-    stream: (tx, chatId, hint) => pubsub.publish(streamChannel(chatId), JSON.stringify(hint), tx),
-    owner: (tx, ownerId, hint) => pubsub.publish(ownerChannel(ownerId), JSON.stringify(hint), tx),
+    stream: (tx, chatId, hint) => pubsub.publish(streamChannel(chatId), JSON.stringify(hint), tx ?? undefined),
+    owner: (tx, ownerId, hint) => pubsub.publish(ownerChannel(ownerId), JSON.stringify(hint), tx ?? undefined),
+    pending: (tx) => pubsub.publish(PENDING_CHANNEL, "{}", tx ?? undefined),
   };
 }

@@ -122,6 +122,7 @@ export async function writeStatus(
   if (!row) throw new ChatNotFoundError(chat.id);
   await hints.stream(tx, chat.id, { status, worker_id: row.workerId });
   await hints.owner(tx, chat.ownerId, { kind: "status_change", chat_id: chat.id });
+  if (status === "pending") await hints.pending(tx);
   return row;
 }
 

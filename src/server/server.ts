@@ -16,6 +16,8 @@ import { createMetrics } from "../observability/metrics.js";
 import { createPubsub } from "../pubsub/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { envProviderKeys } from "../llm/providers.js";
+import { ChatDaemon } from "../chatd/daemon.js";
+import type { ChatTool } from "../chatd/tools/registry.js";
 import { ReplicaRegistration } from "../replicas/registry.js";
 import { SecretCipher } from "../secrets/cipher.js";
 import { resolveEncryptionKey } from "../secrets/key.js";
@@ -36,6 +38,10 @@ export interface StartOptions {
   webDir?: string;
   /** Where provider env presets (OPENAI_API_KEY, …) are read from; process.env by default. */
   env?: Record<string, string | undefined>;
+  /** Tools the chat loop offers (the workspace tools, later; tests pass their own). */
+  chatTools?: readonly ChatTool[];
+  /** Base of the model-call retry backoff; tests shorten it. */
+  retryBaseDelayMs?: number;
 }
 
 export interface RunningServer {
@@ -47,6 +53,7 @@ export interface RunningServer {
   log: Logger;
   /** What the API runs on; in-process parts (and tests) reach the cipher and env presets here. */
   services: ApiServices;
+  daemon: ChatDaemon;
   /** Graceful stop; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -120,6 +127,27 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await registration.start();
     cleanups.push(() => registration.stop());
 
+    const daemon = new ChatDaemon({
+      db: database.db,
+      pubsub,
+      cipher: services.cipher,
+      envKeys: services.providerEnvKeys,
+      log,
+      workerId: replicaId,
+      settings: {
+        acquireIntervalMs: config.chatAcquireInterval,
+        acquireBatchSize: config.chatAcquireBatchSize,
+        heartbeatIntervalMs: config.chatHeartbeatInterval,
+        staleAfterMs: config.chatStaleAfter,
+        maxRunningChats: config.maxRunningChats,
+      },
+      ...(options.chatTools ? { tools: options.chatTools } : {}),
+      ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
+    });
+    await daemon.start();
+    // Stopped first on shutdown: running chats are handed back while everything is still open.
+    cleanups.push(() => daemon.stop());
+
     const sweeper = setInterval(() => {
       deleteExpiredSessions(database.db).catch((error: unknown) => log.warn({ err: error }, "expired session sweep failed"));
     }, EXPIRED_SESSION_SWEEP_INTERVAL_MS);
@@ -135,6 +163,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       pubsub,
       log,
       services,
+      daemon,
       close: () => {
         closing ??= (async () => {
           log.info("shutting down");

@@ -23,6 +23,7 @@ export function recordingHints(): RecordedHints {
     owners,
     stream: async (_tx, chatId, hint) => void streams.push({ chatId, hint }),
     owner: async (_tx, ownerId, hint) => void owners.push({ ownerId, hint }),
+    pending: async () => undefined,
     clear: () => {
       streams.length = 0;
       owners.length = 0;

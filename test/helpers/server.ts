@@ -5,6 +5,7 @@
 import path from "node:path";
 import { loadConfig } from "../../src/config/config.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
+import type { ChatTool } from "../../src/chatd/tools/registry.js";
 import { freshDatabase, type FreshDatabase } from "./database.js";
 
 export interface ApiResponse {
@@ -53,6 +54,11 @@ export interface TestServerOptions {
   webDir?: string;
   /** Environment for provider presets (OPENAI_API_KEY, …); empty by default, whatever this machine has. */
   env?: Record<string, string>;
+  chatTools?: readonly ChatTool[];
+  /** Defaults to 5 ms so retry tests do not wait seconds. */
+  retryBaseDelayMs?: number;
+  /** Extra server flags (`chat-heartbeat-interval`, …). */
+  flags?: Record<string, string>;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -64,6 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       "data-dir": database.location.dataDir,
       "database-url": database.location.databaseUrl,
       "log-level": "debug",
+      ...options.flags,
     },
     {},
   );
@@ -71,6 +78,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logDestination: { write: (line: string) => void logs.push(line) },
     webDir: options.webDir ?? path.join(database.location.dataDir, "no-web-ui"),
     env: options.env ?? {},
+    retryBaseDelayMs: options.retryBaseDelayMs ?? 5,
+    ...(options.chatTools ? { chatTools: options.chatTools } : {}),
   });
 
   const request = async (pathname: string, options: RequestOptions = {}): Promise<ApiResponse> => {

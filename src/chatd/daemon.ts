@@ -1,0 +1,142 @@
+/**
+ * The chat daemon of one replica: wires the event hub, the tool registry, prompt assembly, the
+ * model resolution and the worker together. The server starts it after it listens and stops it
+ * first on shutdown, so running chats are handed back while the database is still open.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { Database } from "../db/client.js";
+import { chatFiles, userConfigs } from "../db/schema/index.js";
+import type { Logger } from "../observability/logger.js";
+import type { Pubsub } from "../pubsub/pubsub.js";
+import type { SecretCipher } from "../secrets/cipher.js";
+import { pubsubHints, type ChatHints } from "../chats/hints.js";
+import type { ChatRow } from "../chats/store.js";
+import { listModelConfigs } from "../llm/model-configs.js";
+import type { EnvProviderKeys } from "../llm/providers.js";
+import { describeError } from "../llm/retry.js";
+import { ModelUnavailableError, resolveModel, type ResolvedModel } from "../llm/resolve.js";
+import { ChatEventHub } from "./events.js";
+import { runChatLoop, type HistoryMessage, type RunEnd } from "./loop/run.js";
+import { assemblePrompt, type ResolvedFile } from "./prompt/assemble.js";
+import { ToolRegistry, type ChatTool } from "./tools/registry.js";
+import { ChatWorker, type WorkerSettings } from "./worker.js";
+
+/** user_configs key of the owner's personal instructions (behavior.md section 1). */
+export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ChatDaemonOptions {
+  db: Database;
+  pubsub: Pubsub;
+  cipher: SecretCipher;
+  envKeys: EnvProviderKeys;
+  log: Logger;
+  workerId: string;
+  settings: WorkerSettings;
+  tools?: readonly ChatTool[];
+  /** Base of the retry backoff (tests shorten it). */
+  retryBaseDelayMs?: number;
+}
+
+export class ChatDaemon {
+  readonly hub = new ChatEventHub();
+  readonly hints: ChatHints;
+  readonly tools: ToolRegistry;
+  readonly worker: ChatWorker;
+
+  constructor(private readonly options: ChatDaemonOptions) {
+    this.hints = pubsubHints(options.pubsub);
+    this.tools = new ToolRegistry(options.tools ?? []);
+    this.worker = new ChatWorker({
+      db: options.db,
+      pubsub: options.pubsub,
+      hints: this.hints,
+      hub: this.hub,
+      log: options.log.child({ component: "chat-worker" }),
+      workerId: options.workerId,
+      settings: options.settings,
+      runner: (chat, control) => this.#run(chat, control),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.worker.start();
+  }
+
+  stop(): Promise<void> {
+    return this.worker.stop();
+  }
+
+  async #run(chat: ChatRow, control: Parameters<typeof runChatLoop>[3]): Promise<RunEnd> {
+    let resolved: ResolvedModel;
+    try {
+      resolved = await this.#resolveModel(chat);
+    } catch (error) {
+      if (error instanceof ModelUnavailableError) return { status: "error", error: error.message };
+      throw error;
+    }
+    const userInstructions = await this.#customPrompt(chat.ownerId);
+    return runChatLoop(
+      {
+        db: this.options.db,
+        hints: this.hints,
+        hub: this.hub,
+        tools: this.tools,
+        workerId: this.options.workerId,
+        ...(this.options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: this.options.retryBaseDelayMs }),
+        prompt: {
+          build: async (_chat, history) => {
+            const files = await this.#files(chat.ownerId, history);
+            return assemblePrompt(history, {
+              provider: resolved.provider,
+              ...(userInstructions ? { extraSystem: { userInstructions } } : {}),
+              resolveFile: (id) => files.get(id),
+            });
+          },
+        },
+      },
+      chat,
+      resolved,
+      control,
+    );
+  }
+
+  /** The chat's last model; if it was deleted, the default; none at all is an error. */
+  async #resolveModel(chat: ChatRow): Promise<ResolvedModel> {
+    const { db, cipher, envKeys } = this.options;
+    try {
+      return await resolveModel(db, cipher, envKeys, chat.lastModelConfigId);
+    } catch (error) {
+      if (!(error instanceof ModelUnavailableError) || !/does not exist or was deleted/.test(error.message)) throw error;
+    }
+    const fallback = (await listModelConfigs(db, true)).find((config) => config.isDefault);
+    if (!fallback) throw new ModelUnavailableError("no default chat model config is available");
+    return resolveModel(db, cipher, envKeys, fallback.id);
+  }
+
+  async #customPrompt(ownerId: string): Promise<string | undefined> {
+    const [row] = await this.options.db
+      .select({ value: userConfigs.value })
+      .from(userConfigs)
+      .where(and(eq(userConfigs.userId, ownerId), eq(userConfigs.key, CUSTOM_PROMPT_KEY)));
+    const value = row?.value.trim();
+    return value ? value : undefined;
+  }
+
+  /** The owner's files that the history references, for image and file parts. */
+  async #files(ownerId: string, history: readonly HistoryMessage[]): Promise<Map<string, ResolvedFile>> {
+    const ids = [...new Set(history.flatMap((m) => m.parts.flatMap((p) => (p.type === "file" && p.file_id && UUID.test(p.file_id) ? [p.file_id] : []))))];
+    const files = new Map<string, ResolvedFile>();
+    if (ids.length === 0) return files;
+    try {
+      const rows = await this.options.db
+        .select()
+        .from(chatFiles)
+        .where(and(eq(chatFiles.ownerId, ownerId), inArray(chatFiles.id, ids)));
+      for (const row of rows) files.set(row.id, { mediaType: row.mimetype, data: new Uint8Array(row.data) });
+    } catch (error) {
+      this.options.log.warn({ error: describeError(error) }, "loading chat files for the prompt failed");
+    }
+    return files;
+  }
+}

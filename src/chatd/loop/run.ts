@@ -1,0 +1,228 @@
+/**
+ * The chat loop: one model call per step, the step's local tools run concurrently, each step
+ * persisted in one transaction, until the model stops calling tools (behavior.md section 5).
+ *
+ * Invariants:
+ * - Every local tool call in history gets exactly one result: real, "Tool not found", a tool
+ *   error, or (on interrupt) a synthetic "interrupted" error.
+ * - No transaction is open while the model or a tool runs.
+ * - An interrupt persists what the step had streamed so far; a shutdown does not (the next
+ *   replica re-runs the step from the last persisted one).
+ * - A retry discards the failed attempt's partial output and clears the part buffer first.
+ */
+import { tool as sdkTool, type ModelMessage, type ToolSet } from "ai";
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Database } from "../../db/client.js";
+import { chatMessages } from "../../db/schema/index.js";
+import type { ChatHints } from "../../chats/hints.js";
+import { decodeParts, type ChatMessagePart } from "../../chats/parts.js";
+import { persistStep } from "../../chats/state.js";
+import type { ChatRow, NewMessage } from "../../chats/store.js";
+import { computeCostMicros } from "../../llm/cost.js";
+import { contextLimitFromMetadata } from "../../llm/context-limit.js";
+import type { ResolvedModel } from "../../llm/resolve.js";
+import { describeError, withRetry } from "../../llm/retry.js";
+import { normalizeUsage } from "../../llm/usage.js";
+import type { ChatEventHub } from "../events.js";
+import { capOutput, type ToolRegistry } from "../tools/registry.js";
+import { streamStep, type LocalToolCall, type StepOutput } from "./step.js";
+
+/** behavior.md: a run makes at most 1 200 model calls, a backstop against a looping model. */
+export const MAX_CHAT_STEPS = 1200;
+
+export const INTERRUPTED_RESULT = "tool call was interrupted before it produced a result";
+
+export type StopCause = "interrupt" | "shutdown";
+
+export type RunEnd =
+  | { status: "waiting" }
+  | { status: "error"; error: string }
+  | { status: "pending"; reason: "shutdown" }
+  /** The worker lost the chat (edited, promoted, re-acquired elsewhere): nothing more to write. */
+  | { status: "lost" };
+
+export interface PromptSource {
+  /** The model prompt for the chat's current history. */
+  build(chat: ChatRow, history: HistoryMessage[]): Promise<ModelMessage[]>;
+}
+
+export interface HistoryMessage {
+  id: number;
+  role: "system" | "user" | "assistant" | "tool";
+  visibility: "user" | "model" | "both";
+  compressed: boolean;
+  deleted: boolean;
+  parts: ChatMessagePart[];
+}
+
+export interface RunDependencies {
+  db: Database;
+  hints: ChatHints;
+  hub: ChatEventHub;
+  tools: ToolRegistry;
+  prompt: PromptSource;
+  workerId: string;
+  /** Base of the retry backoff (tests shorten it). */
+  retryBaseDelayMs?: number;
+}
+
+export interface RunControl {
+  signal: AbortSignal;
+  /** Why the signal was aborted; read only after it is. */
+  cause(): StopCause;
+}
+
+export async function loadHistory(db: Database, chatId: string): Promise<HistoryMessage[]> {
+  const rows = await db
+    .select()
+    .from(chatMessages)
+    .where(and(eq(chatMessages.chatId, chatId), eq(chatMessages.deleted, false), inArray(chatMessages.visibility, ["model", "both"])))
+    .orderBy(asc(chatMessages.id));
+  return rows.map((row) => ({
+    id: row.id,
+    role: row.role,
+    visibility: row.visibility,
+    compressed: row.compressed,
+    deleted: row.deleted,
+    parts: decodeParts(row.content),
+  }));
+}
+
+/** The AI SDK view of chatd's tools: schemas only, so calls come back to the loop to run. */
+function sdkTools(registry: ToolRegistry, resolved: ResolvedModel): ToolSet {
+  const tools: ToolSet = { ...resolved.tools };
+  for (const tool of registry.list()) tools[tool.name] = sdkTool({ description: tool.description, inputSchema: tool.inputSchema });
+  return tools;
+}
+
+async function runTools(
+  deps: RunDependencies,
+  chat: ChatRow,
+  calls: readonly LocalToolCall[],
+  signal: AbortSignal,
+): Promise<ChatMessagePart[]> {
+  // Concurrently, one promise per call; results are reported in call order once all are done.
+  return Promise.all(
+    calls.map(async (call): Promise<ChatMessagePart> => {
+      const base = { type: "tool-result" as const, tool_call_id: call.id, tool_name: call.name };
+      const tool = deps.tools.get(call.name);
+      if (!tool) return { ...base, result: { error: `Tool not found: ${call.name}` }, is_error: true };
+      try {
+        const output = await tool.execute(call.input, { chatId: chat.id, ownerId: chat.ownerId, signal });
+        if (signal.aborted) return { ...base, result: { error: INTERRUPTED_RESULT }, is_error: true };
+        return { ...base, result: capOutput(output.result, tool.outputCapBytes), ...(output.isError ? { is_error: true } : {}) };
+      } catch (error) {
+        if (signal.aborted) return { ...base, result: { error: INTERRUPTED_RESULT }, is_error: true };
+        return { ...base, result: { error: `tool failed: ${describeError(error)}` }, is_error: true };
+      }
+    }),
+  );
+}
+
+function stepMessages(
+  resolved: ResolvedModel,
+  step: StepOutput,
+  results: readonly ChatMessagePart[],
+  runtimeMs: number | null,
+): NewMessage[] {
+  const usage = step.usage ? normalizeUsage(resolved.provider, step.usage) : undefined;
+  const contextLimit = contextLimitFromMetadata(step.providerMetadata, resolved.config.contextLimit);
+  const assistant: NewMessage = {
+    role: "assistant",
+    parts: step.parts,
+    modelConfigId: resolved.config.id,
+    ...(usage ? { usage: { ...usage, contextLimit }, totalCostMicros: computeCostMicros(usage, resolved.options.cost) } : {}),
+    runtimeMs,
+  };
+  return [assistant, ...results.map((part): NewMessage => ({ role: "tool", parts: [part], modelConfigId: resolved.config.id }))];
+}
+
+/** Runs the chat until the model stops calling tools, or the run is stopped. */
+export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved: ResolvedModel, control: RunControl): Promise<RunEnd> {
+  const tools = sdkTools(deps.tools, resolved);
+  for (let stepNumber = 0; stepNumber < MAX_CHAT_STEPS; stepNumber++) {
+    const started = performance.now();
+    const messages = await deps.prompt.build(chat, await loadHistory(deps.db, chat.id));
+    let step: StepOutput;
+    try {
+      step = await withRetry(
+        async () => {
+          deps.hub.clearParts(chat.id);
+          return streamStep({
+            model: resolved.model,
+            settings: resolved.settings,
+            messages,
+            tools,
+            signal: control.signal,
+            onPart: (role, part) => deps.hub.publish({ type: "message_part", chat_id: chat.id, message_part: { role, part } }),
+          });
+        },
+        {
+          signal: control.signal,
+          ...(deps.retryBaseDelayMs === undefined ? {} : { baseDelayMs: deps.retryBaseDelayMs }),
+          onRetry: (info) => {
+            deps.hub.clearParts(chat.id);
+            const retry = { attempt: info.attempt, delay_ms: info.delayMs, error: info.error, retrying_at: info.retryingAt.toISOString() };
+            deps.hub.publish({ type: "retry", chat_id: chat.id, retry });
+            void deps.hints.stream(null, chat.id, { retry }).catch(() => undefined);
+          },
+        },
+      );
+    } catch (error) {
+      if (control.signal.aborted) return stopped(deps, chat, control, undefined);
+      return { status: "error", error: describeError(error) };
+    }
+    if (step.aborted || control.signal.aborted) return stopped(deps, chat, control, step);
+
+    const results = await runTools(deps, chat, step.localCalls, control.signal);
+    if (control.signal.aborted) return stopped(deps, chat, control, step, results);
+    for (const result of results) deps.hub.publish({ type: "message_part", chat_id: chat.id, message_part: { role: "tool", part: result } });
+
+    const persisted = await persistStep(deps.db, deps.hints, {
+      chatId: chat.id,
+      workerId: deps.workerId,
+      messages: stepMessages(resolved, step, results, Math.round(performance.now() - started)),
+    });
+    deps.hub.clearParts(chat.id);
+    if (!persisted.persisted) return { status: "lost" };
+    for (const message of persisted.messages) deps.hub.publish({ type: "message", chat_id: chat.id, message_id: message.id });
+    if (step.localCalls.length === 0 || step.finishReason !== "tool-calls") return { status: "waiting" };
+  }
+  return { status: "waiting" };
+}
+
+/**
+ * The run was stopped. On interrupt the partial step is stored, every unanswered call getting a
+ * synthetic error result; on shutdown nothing is stored and the chat goes back to pending.
+ */
+async function stopped(
+  deps: RunDependencies,
+  chat: ChatRow,
+  control: RunControl,
+  step: StepOutput | undefined,
+  results: readonly ChatMessagePart[] = [],
+): Promise<RunEnd> {
+  if (control.cause() === "shutdown") return { status: "pending", reason: "shutdown" };
+  if (step && step.parts.length > 0) {
+    const answered = new Set(results.map((r) => r.tool_call_id));
+    const synthetic = step.localCalls
+      .filter((call) => !answered.has(call.id))
+      .map((call): ChatMessagePart => ({
+        type: "tool-result",
+        tool_call_id: call.id,
+        tool_name: call.name,
+        result: { error: INTERRUPTED_RESULT },
+        is_error: true,
+      }));
+    const messages: NewMessage[] = [
+      { role: "assistant", parts: step.parts },
+      ...[...results, ...synthetic].map((part): NewMessage => ({ role: "tool", parts: [part] })),
+    ];
+    const persisted = await persistStep(deps.db, deps.hints, { chatId: chat.id, workerId: deps.workerId, messages });
+    deps.hub.clearParts(chat.id);
+    if (persisted.persisted) {
+      for (const message of persisted.messages) deps.hub.publish({ type: "message", chat_id: chat.id, message_id: message.id });
+    }
+  }
+  return { status: "waiting" };
+}

@@ -1,0 +1,218 @@
+/**
+ * The chat worker of one replica: acquires pending chats, runs each (one loop per chat), keeps
+ * their leases alive, recovers chats whose replica died, and on shutdown hands every running chat
+ * back as `pending` (behavior.md section 2).
+ *
+ * Invariants:
+ * - A chat is only run after `acquireChats` leased it to this worker.
+ * - Part buffering starts before the chat runs, so a viewer never misses an early delta.
+ * - A lost lease (heartbeat touches no row) or a status hint that the chat was stopped, edited or
+ *   taken over aborts the run as an interrupt; shutdown aborts it as a shutdown.
+ * - During shutdown nothing new is acquired; a chat acquired as shutdown began, a run that
+ *   finishes as it begins, and a run stopped mid-tool all end as `pending`, never waiting/error.
+ * - An exception escaping a run ends the chat in `error` with "chat processing panicked: …".
+ */
+import type { Database } from "../db/client.js";
+import type { Logger } from "../observability/logger.js";
+import type { Pubsub } from "../pubsub/pubsub.js";
+import { PENDING_CHANNEL, streamChannel, streamHintSchema, type ChatHints } from "../chats/hints.js";
+import { acquireChats, finishRun, heartbeatChat, recoverStaleChats, type RunOutcome } from "../chats/state.js";
+import type { ChatRow } from "../chats/store.js";
+import type { ChatEventHub } from "./events.js";
+import type { RunEnd, StopCause } from "./loop/run.js";
+
+export interface WorkerSettings {
+  acquireIntervalMs: number;
+  acquireBatchSize: number;
+  heartbeatIntervalMs: number;
+  staleAfterMs: number;
+  /** 0: no per-replica limit. */
+  maxRunningChats: number;
+}
+
+/** Runs one acquired chat to its end; the worker owns status writes around it. */
+export type ChatRunner = (chat: ChatRow, control: { signal: AbortSignal; cause(): StopCause }) => Promise<RunEnd>;
+
+interface ActiveRun {
+  controller: AbortController;
+  cause: StopCause | undefined;
+  done: Promise<void>;
+}
+
+export class ChatWorker {
+  readonly #runs = new Map<string, ActiveRun>();
+  #acquireTimer: NodeJS.Timeout | undefined;
+  #staleTimer: NodeJS.Timeout | undefined;
+  #unsubscribePending: (() => Promise<void>) | undefined;
+  #ticking: Promise<void> | undefined;
+  #tickAgain = false;
+  #stopping = false;
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      pubsub: Pubsub;
+      hints: ChatHints;
+      hub: ChatEventHub;
+      log: Logger;
+      workerId: string;
+      settings: WorkerSettings;
+      runner: ChatRunner;
+    },
+  ) {}
+
+  get runningCount(): number {
+    return this.#runs.size;
+  }
+
+  async start(): Promise<void> {
+    await this.recoverStale();
+    this.#unsubscribePending = await this.deps.pubsub.subscribe(PENDING_CHANNEL, () => this.poke());
+    this.#acquireTimer = setInterval(() => this.poke(), this.deps.settings.acquireIntervalMs);
+    // behavior.md: stale recovery every staleAfter/5 (1 minute for the default 5-minute lease).
+    this.#staleTimer = setInterval(() => void this.recoverStale(), Math.max(1000, this.deps.settings.staleAfterMs / 5));
+    this.poke();
+  }
+
+  /** Asks for an acquire pass now (coalesced with one in flight). */
+  poke(): void {
+    if (this.#stopping) return;
+    if (this.#ticking) {
+      this.#tickAgain = true;
+      return;
+    }
+    this.#ticking = this.#tick().finally(() => {
+      this.#ticking = undefined;
+      if (this.#tickAgain) {
+        this.#tickAgain = false;
+        this.poke();
+      }
+    });
+  }
+
+  async #tick(): Promise<void> {
+    const { settings } = this.deps;
+    const room = settings.maxRunningChats > 0 ? settings.maxRunningChats - this.#runs.size : settings.acquireBatchSize;
+    const limit = Math.min(settings.acquireBatchSize, room);
+    if (limit <= 0) return;
+    let acquired: ChatRow[];
+    try {
+      acquired = await acquireChats(this.deps.db, this.deps.hints, this.deps.workerId, limit);
+    } catch (error) {
+      this.deps.log.warn({ err: error }, "acquiring chats failed");
+      return;
+    }
+    for (const chat of acquired) {
+      if (this.#stopping) {
+        // Acquired as shutdown began: hand it straight back.
+        await this.#finish(chat, { status: "pending", reason: "shutdown" });
+        continue;
+      }
+      this.#launch(chat);
+    }
+  }
+
+  #launch(chat: ChatRow): void {
+    const controller = new AbortController();
+    const run: ActiveRun = { controller, cause: undefined, done: Promise.resolve() };
+    const stop = (cause: StopCause) => {
+      if (controller.signal.aborted) return;
+      run.cause = cause;
+      // ai v6 mishandles abort(reason) (libs.md P7): abort plainly, keep the cause aside.
+      controller.abort();
+    };
+    this.deps.hub.startBuffering(chat.id);
+    this.#runs.set(chat.id, run);
+    run.done = this.#supervise(chat, run, stop).finally(() => {
+      this.#runs.delete(chat.id);
+      this.deps.hub.stopBuffering(chat.id);
+      this.poke();
+    });
+  }
+
+  async #supervise(chat: ChatRow, run: ActiveRun, stop: (cause: StopCause) => void): Promise<void> {
+    const { deps } = this;
+    let unsubscribe: (() => Promise<void>) | undefined;
+    const heartbeat = setInterval(() => {
+      heartbeatChat(deps.db, chat.id, deps.workerId)
+        .then((owns) => {
+          if (!owns) stop("interrupt");
+        })
+        .catch((error: unknown) => deps.log.warn({ err: error, chat_id: chat.id }, "chat heartbeat failed"));
+    }, deps.settings.heartbeatIntervalMs);
+    let outcome: RunOutcome;
+    try {
+      unsubscribe = await deps.pubsub.subscribe(streamChannel(chat.id), (message) => {
+        if (message.type !== "message") return;
+        const hint = streamHintSchema.safeParse(safeJson(message.payload));
+        if (!hint.success || hint.data.status === undefined) return;
+        const { status, worker_id } = hint.data;
+        if (status === "waiting" || status === "pending" || status === "error" || (status === "running" && worker_id !== deps.workerId)) {
+          stop("interrupt");
+        }
+      });
+      const end = await deps.runner(chat, { signal: run.controller.signal, cause: () => run.cause ?? "interrupt" });
+      outcome = this.#outcomeOf(end);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.log.error({ err: error, chat_id: chat.id }, "chat run threw");
+      outcome = this.#stopping ? { status: "pending", reason: "shutdown" } : { status: "error", error: `chat processing panicked: ${reason}` };
+    } finally {
+      clearInterval(heartbeat);
+    }
+    await unsubscribe?.().catch(() => undefined);
+    await this.#finish(chat, outcome);
+  }
+
+  #outcomeOf(end: RunEnd): RunOutcome {
+    // A run that ends as shutdown begins is handed back: this replica will not see it through.
+    if (this.#stopping || end.status === "pending") return { status: "pending", reason: "shutdown" };
+    if (end.status === "error") return { status: "error", error: end.error };
+    return { status: "waiting" };
+  }
+
+  async #finish(chat: ChatRow, outcome: RunOutcome): Promise<void> {
+    try {
+      const result = await finishRun(this.deps.db, this.deps.hints, { chatId: chat.id, workerId: this.deps.workerId, outcome });
+      if (result.finished) this.deps.hub.publish({ type: "status", chat_id: chat.id, status: result.status });
+      if (result.finished && result.status === "error" && outcome.status === "error") {
+        this.deps.hub.publish({ type: "error", chat_id: chat.id, error: { message: outcome.error } });
+      }
+    } catch (error) {
+      this.deps.log.error({ err: error, chat_id: chat.id }, "finishing a chat run failed; stale recovery will hand it back");
+    }
+  }
+
+  async recoverStale(): Promise<void> {
+    try {
+      const recovered = await recoverStaleChats(this.deps.db, this.deps.hints, new Date(Date.now() - this.deps.settings.staleAfterMs));
+      if (recovered.length > 0) this.deps.log.info({ chats: recovered }, "recovered chats whose worker stopped heartbeating");
+    } catch (error) {
+      this.deps.log.warn({ err: error }, "stale chat recovery failed");
+    }
+  }
+
+  /** Stops acquiring, stops every run as a shutdown, and waits until each chat is handed back. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#acquireTimer);
+    clearInterval(this.#staleTimer);
+    await this.#unsubscribePending?.().catch(() => undefined);
+    await this.#ticking;
+    for (const run of this.#runs.values()) {
+      if (!run.controller.signal.aborted) {
+        run.cause = "shutdown";
+        run.controller.abort();
+      }
+    }
+    await Promise.all([...this.#runs.values()].map((run) => run.done));
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
