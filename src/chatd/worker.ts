@@ -97,7 +97,9 @@ export class ChatWorker {
     if (limit <= 0) return;
     let acquired: ChatRow[];
     try {
-      acquired = await acquireChats(this.deps.db, this.deps.hints, this.deps.workerId, limit);
+      // Buffering starts inside the acquiring transaction: a viewer that sees `running` finds
+      // the buffer already there (the seed's "buffering before running is published" race).
+      acquired = await acquireChats(this.deps.db, this.deps.hints, this.deps.workerId, limit, (chat) => this.deps.hub.startBuffering(chat.id));
     } catch (error) {
       this.deps.log.warn({ err: error }, "acquiring chats failed");
       return;
@@ -105,6 +107,7 @@ export class ChatWorker {
     for (const chat of acquired) {
       if (this.#stopping) {
         // Acquired as shutdown began: hand it straight back.
+        this.deps.hub.stopBuffering(chat.id);
         await this.#finish(chat, { status: "pending", reason: "shutdown" });
         continue;
       }
@@ -121,7 +124,6 @@ export class ChatWorker {
       // ai v6 mishandles abort(reason) (libs.md P7): abort plainly, keep the cause aside.
       controller.abort();
     };
-    this.deps.hub.startBuffering(chat.id);
     this.#runs.set(chat.id, run);
     run.done = this.#supervise(chat, run, stop).finally(() => {
       this.#runs.delete(chat.id);

@@ -81,7 +81,14 @@ export async function interruptChat(db: Database, hints: ChatHints, chatId: stri
  * Acquire: one statement leases up to `limit` pending chats, oldest first; SKIP LOCKED lets
  * replicas acquire at once without waiting on each other or taking the same chat.
  */
-export async function acquireChats(db: Database, hints: ChatHints, workerId: string, limit: number): Promise<ChatRow[]> {
+export async function acquireChats(
+  db: Database,
+  hints: ChatHints,
+  workerId: string,
+  limit: number,
+  /** Runs for each leased chat before COMMIT, i.e. before anyone can see it running. */
+  beforeAnnounce?: (chat: ChatRow) => void,
+): Promise<ChatRow[]> {
   if (limit <= 0) return [];
   return transaction(db, async (tx) => {
     // Lock the oldest pending rows first (skipping rows another replica holds), then lease
@@ -105,6 +112,7 @@ export async function acquireChats(db: Database, hints: ChatHints, workerId: str
       return chat ? [chat] : [];
     });
     for (const chat of acquired) {
+      beforeAnnounce?.(chat);
       await hints.stream(tx, chat.id, { status: "running", worker_id: workerId });
       await hints.owner(tx, chat.ownerId, { kind: "status_change", chat_id: chat.id });
     }
