@@ -83,6 +83,7 @@ export class ChatDaemon {
         hub: this.hub,
         tools: this.tools,
         workerId: this.options.workerId,
+        log: this.options.log,
         ...(this.options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: this.options.retryBaseDelayMs }),
         prompt: {
           build: async (_chat, history) => {

@@ -63,11 +63,11 @@ afterAll(async () => {
   await t.close();
 });
 
-async function startChat(text: string) {
+async function startChat(text: string, configId = modelConfigId) {
   const { chat } = await createChat(t.server.database.db, t.server.daemon.hints, {
     ownerId: owner.id,
     title: text,
-    modelConfigId,
+    modelConfigId: configId,
     messages: [{ role: "user", parts: [{ type: "text", text }], createdBy: owner.id }],
   });
   return chat;
@@ -167,5 +167,37 @@ describe("chat loop", () => {
     expect(text.length).toBeGreaterThan(0);
     expect(text.length).toBeLessThan("word ".repeat(400).length);
     expect((await reloadChat(t.server.database.db, chat.id)).status).toBe("waiting");
+  });
+});
+
+describe("compaction", () => {
+  it("summarizes when a step crosses the threshold and re-enters from a user summary message", async () => {
+    const small = await t.request("/api/experimental/chats/model-configs", {
+      method: "POST",
+      token: owner.token,
+      body: { provider: "anthropic", model: "claude-haiku-4-5", context_limit: 1000, compression_threshold: 50 },
+    });
+    mock.enqueue(
+      { parts: [{ type: "text", text: "Step one is done." }], usage: { input: 800, output: 10 } },
+      { parts: [{ type: "text", text: "SUMMARY: the user asked for step one; it is done." }], usage: { input: 900, output: 20 } },
+      { parts: [{ type: "text", text: "Continuing from the summary." }], usage: { input: 100, output: 5 } },
+    );
+    const chat = await startChat("do step one", String(field(small.body, "id")));
+    expect((await settled(chat.id)).status).toBe("waiting");
+
+    expect(mock.requests.map((r) => r.stream)).toEqual([true, false, true]);
+    const reentry = JSON.stringify(mock.requests[2]?.body);
+    expect(reentry).toContain("The following is a summary of the earlier conversation");
+    expect(reentry).toContain("SUMMARY: the user asked for step one");
+    expect(reentry).not.toContain("do step one");
+
+    const history = await liveMessages(t.server.database.db, chat.id);
+    const compressed = history.filter((m) => m.compressed);
+    expect(compressed.map((m) => [m.role, m.visibility])).toEqual([
+      ["user", "model"],
+      ["assistant", "user"],
+      ["tool", "both"],
+    ]);
+    expect(history.map((m) => messageParts(m)).at(-1)?.map((p) => p.text)).toEqual(["Continuing from the summary."]);
   });
 });

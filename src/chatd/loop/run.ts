@@ -11,11 +11,10 @@
  * - A retry discards the failed attempt's partial output and clears the part buffer first.
  */
 import { tool as sdkTool, type ModelMessage, type ToolSet } from "ai";
-import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
-import { chatMessages } from "../../db/schema/index.js";
 import type { ChatHints } from "../../chats/hints.js";
-import { decodeParts, type ChatMessagePart } from "../../chats/parts.js";
+import type { ChatMessagePart } from "../../chats/parts.js";
+import type { Logger } from "../../observability/logger.js";
 import { persistStep } from "../../chats/state.js";
 import type { ChatRow, NewMessage } from "../../chats/store.js";
 import { computeCostMicros } from "../../llm/cost.js";
@@ -26,6 +25,9 @@ import { normalizeUsage } from "../../llm/usage.js";
 import type { ChatEventHub } from "../events.js";
 import { capOutput, type ToolRegistry } from "../tools/registry.js";
 import { streamStep, type LocalToolCall, type StepOutput } from "./step.js";
+import { compactIfNeeded } from "./compact.js";
+import { loadHistory } from "./history.js";
+import { MAX_COMPACTION_RETRIES } from "../prompt/compaction.js";
 
 /** behavior.md: a run makes at most 1 200 model calls, a backstop against a looping model. */
 export const MAX_CHAT_STEPS = 1200;
@@ -64,28 +66,13 @@ export interface RunDependencies {
   workerId: string;
   /** Base of the retry backoff (tests shorten it). */
   retryBaseDelayMs?: number;
+  log?: Logger;
 }
 
 export interface RunControl {
   signal: AbortSignal;
   /** Why the signal was aborted; read only after it is. */
   cause(): StopCause;
-}
-
-export async function loadHistory(db: Database, chatId: string): Promise<HistoryMessage[]> {
-  const rows = await db
-    .select()
-    .from(chatMessages)
-    .where(and(eq(chatMessages.chatId, chatId), eq(chatMessages.deleted, false), inArray(chatMessages.visibility, ["model", "both"])))
-    .orderBy(asc(chatMessages.id));
-  return rows.map((row) => ({
-    id: row.id,
-    role: row.role,
-    visibility: row.visibility,
-    compressed: row.compressed,
-    deleted: row.deleted,
-    parts: decodeParts(row.content),
-  }));
 }
 
 /** The AI SDK view of chatd's tools: schemas only, so calls come back to the loop to run. */
@@ -126,7 +113,7 @@ function stepMessages(
   runtimeMs: number | null,
 ): NewMessage[] {
   const usage = step.usage ? normalizeUsage(resolved.provider, step.usage) : undefined;
-  const contextLimit = contextLimitFromMetadata(step.providerMetadata, resolved.config.contextLimit);
+  const contextLimit = stepContextLimit(resolved, step);
   const assistant: NewMessage = {
     role: "assistant",
     parts: step.parts,
@@ -137,9 +124,14 @@ function stepMessages(
   return [assistant, ...results.map((part): NewMessage => ({ role: "tool", parts: [part], modelConfigId: resolved.config.id }))];
 }
 
+function stepContextLimit(resolved: ResolvedModel, step: StepOutput): number | null {
+  return contextLimitFromMetadata(step.providerMetadata, resolved.config.contextLimit);
+}
+
 /** Runs the chat until the model stops calling tools, or the run is stopped. */
 export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved: ResolvedModel, control: RunControl): Promise<RunEnd> {
   const tools = sdkTools(deps.tools, resolved);
+  let reentries = 0;
   for (let stepNumber = 0; stepNumber < MAX_CHAT_STEPS; stepNumber++) {
     const started = performance.now();
     const messages = await deps.prompt.build(chat, await loadHistory(deps.db, chat.id));
@@ -186,7 +178,18 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
     deps.hub.clearParts(chat.id);
     if (!persisted.persisted) return { status: "lost" };
     for (const message of persisted.messages) deps.hub.publish({ type: "message", chat_id: chat.id, message_id: message.id });
-    if (step.localCalls.length === 0 || step.finishReason !== "tool-calls") return { status: "waiting" };
+    const compacted = step.usage
+      ? await compactIfNeeded(deps, chat, resolved, normalizeUsage(resolved.provider, step.usage), stepContextLimit(resolved, step), control)
+      : false;
+    if (control.signal.aborted) return stopped(deps, chat, control, undefined);
+    const wantsTools = step.localCalls.length > 0 && step.finishReason === "tool-calls";
+    if (wantsTools) continue;
+    // The model stopped on a step that filled the context: let it continue from the summary.
+    if (compacted && reentries < MAX_COMPACTION_RETRIES) {
+      reentries++;
+      continue;
+    }
+    return { status: "waiting" };
   }
   return { status: "waiting" };
 }
