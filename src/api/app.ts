@@ -9,6 +9,7 @@ import { HttpError } from "./errors.js";
 import { authentication, requestContext } from "./middleware.js";
 import { RouteRegistry } from "./route.js";
 import { registerAuthRoutes } from "./routes/auth.js";
+import { isChatFileUpload, registerChatRoutes } from "./routes/chats.js";
 import { registerGroupRoutes } from "./routes/groups.js";
 import { registerKeyRoutes } from "./routes/keys.js";
 import { registerModelRoutes } from "./routes/llm-models.js";
@@ -30,14 +31,12 @@ export interface BuiltApp {
 export function buildApp(services: ApiServices): BuiltApp {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext(services));
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: JSON_BODY_LIMIT_BYTES,
-      onError: (c) =>
-        c.json({ message: `Request body is too large; the limit is ${JSON_BODY_LIMIT_BYTES / (1024 * 1024)} MiB.` }, 413),
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT_BYTES,
+    onError: (c) => c.json({ message: `Request body is too large; the limit is ${JSON_BODY_LIMIT_BYTES / (1024 * 1024)} MiB.` }, 413),
+  });
+  // File uploads are larger than any JSON body; their route applies its own limit.
+  app.use("/api/*", (c, next) => (isChatFileUpload(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
   app.use("/api/*", authentication(services));
 
   const routes = new RouteRegistry(app);
@@ -49,6 +48,7 @@ export function buildApp(services: ApiServices): BuiltApp {
   // Static chat paths (/providers, /models) must be registered before any /chats/:chat route.
   registerProviderRoutes(routes, services);
   registerModelRoutes(routes, services);
+  registerChatRoutes(routes, services);
   registerWebUi(app, services.webDir);
 
   app.notFound((c) => c.json({ message: `Route not found: ${c.req.method} ${c.req.path}` }, 404));

@@ -86,24 +86,24 @@ function dispositionParameters(header: string): DispositionParameter[] | undefin
   let i = header.indexOf(";");
   if (i === -1) return params;
   while (i < header.length) {
-    if (header[i] !== ";") return undefined;
+    if (header.charAt(i) !== ";") return undefined;
     i++;
-    while (header[i] === " " || header[i] === "\t") i++;
+    while (header.charAt(i) === " " || header.charAt(i) === "\t") i++;
     if (i >= header.length) break;
     const eq = header.indexOf("=", i);
     if (eq === -1) return undefined;
     const name = header.slice(i, eq).trim().toLowerCase();
     if (!TOKEN.test(name)) return undefined;
     i = eq + 1;
-    while (header[i] === " " || header[i] === "\t") i++;
+    while (header.charAt(i) === " " || header.charAt(i) === "\t") i++;
     let value = "";
-    if (header[i] === '"') {
+    if (header.charAt(i) === '"') {
       i++;
       let closed = false;
       while (i < header.length) {
-        const ch = header[i];
+        const ch = header.charAt(i);
         if (ch === "\\" && i + 1 < header.length) {
-          value += header[i + 1];
+          value += header.charAt(i + 1);
           i += 2;
           continue;
         }
@@ -121,7 +121,7 @@ function dispositionParameters(header: string): DispositionParameter[] | undefin
       i = end === -1 ? header.length : end;
     }
     params.push({ name, value });
-    while (header[i] === " " || header[i] === "\t") i++;
+    while (header.charAt(i) === " " || header.charAt(i) === "\t") i++;
   }
   return params;
 }
@@ -135,7 +135,7 @@ function decodeExtendedValue(value: string): string | undefined {
   if (!/^(?:%[0-9A-Fa-f]{2}|[^%])*$/.test(encoded)) return undefined;
   const bytes: number[] = [];
   for (let i = 0; i < encoded.length; i++) {
-    if (encoded[i] === "%") {
+    if (encoded.charAt(i) === "%") {
       bytes.push(Number.parseInt(encoded.slice(i + 1, i + 3), 16));
       i += 2;
     } else {

@@ -1,0 +1,144 @@
+/**
+ * What every chat route shares: the `{chat}` parameter (bad UUID → 400; missing or unreadable →
+ * the same 404, so chat ids cannot be probed), model config and workspace selection, the lookup
+ * of attachable files, and the mapping of chat state module errors to HTTP answers.
+ */
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Queryable } from "../../db/client.js";
+import { chatFiles, chatModelConfigs, chats } from "../../db/schema/index.js";
+import { ArchiveStateError } from "../../chats/state.js";
+import { MessageEditError, QueueFullError } from "../../chats/queue.js";
+import { ChatNotFoundError, type ChatRow } from "../../chats/store.js";
+import { ChatInputError, validateInputParts, type ChatInputPart, type ValidatedInput } from "../../chats/input.js";
+import { can, type Action } from "../../rbac/policy.js";
+import { badRequest, forbidden, HttpError, notFound } from "../errors.js";
+import type { Actor } from "../context.js";
+
+export const CHATS_PATH = "/api/experimental/chats";
+export const CHAT_PATH = `${CHATS_PATH}/:chat`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** Ids (UUIDs, integers) are short; the bound keeps a junk one out of error details and queries. */
+const MAX_ID_LENGTH = 64;
+/** An id as sent (path segment or body field), checked for its form by the handler. */
+export const idField = z.string().max(MAX_ID_LENGTH);
+export const chatParams = z.object({ chat: idField });
+/** Bounds the list of MCP ids a request can make us echo back in an error. */
+export const MAX_MCP_SERVER_IDS = 100;
+
+export const CHAT_NOT_FOUND = "Chat not found.";
+
+/**
+ * The chat `raw` names when the actor may read it, and also do `action` on it. A chat the actor
+ * cannot read answers exactly like one that does not exist.
+ */
+export async function loadChat(q: Queryable, actor: Actor, raw: string, action: Extract<Action, "read" | "update" | "delete"> = "read"): Promise<ChatRow> {
+  if (!isUuid(raw)) throw badRequest("Invalid chat ID.");
+  const [row] = await q.select().from(chats).where(eq(chats.id, raw.toLowerCase())).limit(1);
+  const object = { type: "chat" as const, ...(row ? { ownerId: row.ownerId } : {}) };
+  if (!row || !can(actor.subject, "read", object)) throw notFound(CHAT_NOT_FOUND);
+  if (action !== "read" && !can(actor.subject, action, object)) throw forbidden();
+  return row;
+}
+
+const INVALID_MODEL_CONFIG = "Invalid model config ID.";
+
+/**
+ * The model config a chat or message should use: the explicit one, which must be live and
+ * enabled, or (when `fallbackToDefault`) the default one. Disabled configs are refused because
+ * an admin disables a model precisely to stop new work on it.
+ */
+export async function resolveModelConfigId(q: Queryable, explicit: string | null | undefined): Promise<string | undefined>;
+export async function resolveModelConfigId(q: Queryable, explicit: string | null | undefined, fallbackToDefault: true): Promise<string>;
+export async function resolveModelConfigId(q: Queryable, explicit: string | null | undefined, fallbackToDefault = false): Promise<string | undefined> {
+  if (explicit !== undefined && explicit !== null) {
+    const id = explicit.trim().toLowerCase();
+    if (!isUuid(id) || id === NIL_UUID) throw badRequest(INVALID_MODEL_CONFIG);
+    const [config] = await q
+      .select({ id: chatModelConfigs.id, enabled: chatModelConfigs.enabled })
+      .from(chatModelConfigs)
+      .where(and(eq(chatModelConfigs.id, id), eq(chatModelConfigs.deleted, false)))
+      .limit(1);
+    if (!config) throw badRequest(INVALID_MODEL_CONFIG, `No chat model config with ID ${id} exists.`);
+    if (!config.enabled) throw badRequest(INVALID_MODEL_CONFIG, `Chat model config ${id} is disabled.`);
+    return config.id;
+  }
+  if (!fallbackToDefault) return undefined;
+  const [fallback] = await q
+    .select({ id: chatModelConfigs.id, enabled: chatModelConfigs.enabled })
+    .from(chatModelConfigs)
+    .where(and(eq(chatModelConfigs.isDefault, true), eq(chatModelConfigs.deleted, false)))
+    .limit(1);
+  if (!fallback) throw badRequest("No default chat model config is configured.");
+  if (!fallback.enabled) throw badRequest("No default chat model config is configured.", "The default chat model config is disabled.");
+  return fallback.id;
+}
+
+export const WORKSPACE_NOT_ACCESSIBLE = "Workspace not found or you do not have access to this resource";
+
+/**
+ * The workspace a new chat attaches to. The caller must be able to read it AND hold `ssh` on it
+ * (Coder PR #23094: read alone, which admins have on every workspace, must not let them run
+ * code as its owner). Workspaces do not exist yet, so every id is refused; when they land this is
+ * the one place to look the workspace up (read, then `can(subject, "ssh", {type: "workspace",
+ * ownerId, shareRole})`).
+ */
+export async function resolveWorkspaceId(_q: Queryable, _actor: Actor, workspaceId: string | null | undefined): Promise<string | null> {
+  if (workspaceId === undefined || workspaceId === null) return null;
+  throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
+}
+
+/** MCP servers come in a later issue: no id can be valid yet. */
+export function checkMcpServerIds(ids: readonly string[] | undefined): string[] {
+  if (!ids || ids.length === 0) return [];
+  throw badRequest("One or more MCP server IDs are invalid.", `Invalid IDs: ${ids.join(", ")}`);
+}
+
+/** Validates input parts; files must exist and belong to the caller. */
+export async function validateContent(q: Queryable, actor: Actor, content: readonly ChatInputPart[] | undefined): Promise<ValidatedInput> {
+  try {
+    return await validateInputParts(content, async (fileId) => {
+      const [file] = await q
+        .select({ mimetype: chatFiles.mimetype })
+        .from(chatFiles)
+        .where(and(eq(chatFiles.id, fileId), eq(chatFiles.ownerId, actor.user.id)))
+        .limit(1);
+      return file ? { mediaType: file.mimetype } : undefined;
+    });
+  } catch (error) {
+    if (error instanceof ChatInputError) throw badRequest(error.message, error.detail);
+    throw error;
+  }
+}
+
+/** Runs a chat state transition and answers its refusals as HTTP errors. */
+export async function transition<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    // Deleted between the route's read and the transition's lock.
+    if (error instanceof ChatNotFoundError) throw notFound(CHAT_NOT_FOUND);
+    if (error instanceof QueueFullError) throw new HttpError(429, "Message queue is full.", error.message);
+    if (error instanceof ArchiveStateError) throw badRequest(error.message);
+    if (error instanceof MessageEditError) {
+      if (error.reason === "not_found") throw new HttpError(404, error.message, "Message does not belong to this chat.");
+      throw badRequest(error.message);
+    }
+    throw error;
+  }
+}
+
+/** Strictly a positive or negative whole number in decimal, as Go's ParseInt accepts. */
+const INTEGER = /^[+-]?\d+$/;
+
+/** A path id that must be a safe integer; undefined when it is not. */
+export function parseIntegerId(raw: string): number | undefined {
+  if (!INTEGER.test(raw)) return undefined;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) ? value : undefined;
+}

@@ -1,0 +1,22 @@
+/**
+ * The chat HTTP routes (behavior.md section 3), split by concern: settings and files first, since
+ * their static paths (`/config/...`, `/files/...`) must be matched before any `/:chat` route,
+ * then chats and their messages. Streams (WebSockets) live elsewhere.
+ */
+import { pubsubHints } from "../../chats/hints.js";
+import type { RouteRegistry } from "../route.js";
+import type { ApiServices } from "../services.js";
+import { registerChatConfigRoutes } from "./chats-config.js";
+import { registerChatCoreRoutes } from "./chats-core.js";
+import { registerChatFileRoutes } from "./chats-files.js";
+import { registerChatMessageRoutes } from "./chats-messages.js";
+
+export { isChatFileUpload } from "./chats-files.js";
+
+export function registerChatRoutes(routes: RouteRegistry, services: ApiServices): void {
+  const hints = pubsubHints(services.pubsub);
+  registerChatConfigRoutes(routes, services);
+  registerChatFileRoutes(routes, services);
+  registerChatCoreRoutes(routes, services, hints);
+  registerChatMessageRoutes(routes, services, hints);
+}
