@@ -82,7 +82,6 @@ export class ChatDaemon {
         hints: this.hints,
         hub: this.hub,
         tools: this.tools,
-        workerId: this.options.workerId,
         log: this.options.log,
         ...(this.options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: this.options.retryBaseDelayMs }),
         prompt: {

@@ -16,7 +16,7 @@ import type { Database } from "../db/client.js";
 import type { Logger } from "../observability/logger.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { PENDING_CHANNEL, streamChannel, streamHintSchema, type ChatHints } from "../chats/hints.js";
-import { acquireChats, finishRun, heartbeatChat, recoverStaleChats, type RunOutcome } from "../chats/state.js";
+import { acquireChats, finishRun, heartbeatChat, recoverStaleChats, type Lease, type RunOutcome } from "../chats/state.js";
 import type { ChatRow } from "../chats/store.js";
 import type { ChatEventHub } from "./events.js";
 import type { RunEnd, StopCause } from "./loop/run.js";
@@ -31,7 +31,7 @@ export interface WorkerSettings {
 }
 
 /** Runs one acquired chat to its end; the worker owns status writes around it. */
-export type ChatRunner = (chat: ChatRow, control: { signal: AbortSignal; cause(): StopCause }) => Promise<RunEnd>;
+export type ChatRunner = (chat: ChatRow, control: { signal: AbortSignal; cause(): StopCause; lease: Lease }) => Promise<RunEnd>;
 
 interface ActiveRun {
   controller: AbortController;
@@ -105,17 +105,22 @@ export class ChatWorker {
       return;
     }
     for (const chat of acquired) {
+      const lease: Lease = { workerId: this.deps.workerId, startedAt: chat.startedAt ?? new Date(0) };
       if (this.#stopping) {
         // Acquired as shutdown began: hand it straight back.
         this.deps.hub.stopBuffering(chat.id);
-        await this.#finish(chat, { status: "pending", reason: "shutdown" });
+        await this.#finish(chat, lease, { status: "pending", reason: "shutdown" });
         continue;
       }
-      this.#launch(chat);
+      const previous = this.#runs.get(chat.id);
+      // Re-acquired (after a promote or edit) while its previous run is still finishing: the new
+      // run starts once the old one is done, so the two never overlap.
+      if (previous) void previous.done.then(() => this.#launch(chat, lease));
+      else this.#launch(chat, lease);
     }
   }
 
-  #launch(chat: ChatRow): void {
+  #launch(chat: ChatRow, lease: Lease): void {
     const controller = new AbortController();
     const run: ActiveRun = { controller, cause: undefined, done: Promise.resolve() };
     const stop = (cause: StopCause) => {
@@ -125,18 +130,21 @@ export class ChatWorker {
       controller.abort();
     };
     this.#runs.set(chat.id, run);
-    run.done = this.#supervise(chat, run, stop).finally(() => {
-      this.#runs.delete(chat.id);
-      this.deps.hub.stopBuffering(chat.id);
+    this.deps.hub.startBuffering(chat.id);
+    run.done = this.#supervise(chat, lease, run, stop).finally(() => {
+      if (this.#runs.get(chat.id) === run) {
+        this.#runs.delete(chat.id);
+        this.deps.hub.stopBuffering(chat.id);
+      }
       this.poke();
     });
   }
 
-  async #supervise(chat: ChatRow, run: ActiveRun, stop: (cause: StopCause) => void): Promise<void> {
+  async #supervise(chat: ChatRow, lease: Lease, run: ActiveRun, stop: (cause: StopCause) => void): Promise<void> {
     const { deps } = this;
     let unsubscribe: (() => Promise<void>) | undefined;
     const heartbeat = setInterval(() => {
-      heartbeatChat(deps.db, chat.id, deps.workerId)
+      heartbeatChat(deps.db, chat.id, lease)
         .then((owns) => {
           if (!owns) stop("interrupt");
         })
@@ -149,11 +157,13 @@ export class ChatWorker {
         const hint = streamHintSchema.safeParse(safeJson(message.payload));
         if (!hint.success || hint.data.status === undefined) return;
         const { status, worker_id } = hint.data;
+        // `running` under another worker: the chat was taken over. (Our own acquisition's hint
+        // may still reach this subscription through a LISTEN shared with a viewer; ignore it.)
         if (status === "waiting" || status === "pending" || status === "error" || (status === "running" && worker_id !== deps.workerId)) {
           stop("interrupt");
         }
       });
-      const end = await deps.runner(chat, { signal: run.controller.signal, cause: () => run.cause ?? "interrupt" });
+      const end = await deps.runner(chat, { signal: run.controller.signal, cause: () => run.cause ?? "interrupt", lease });
       outcome = this.#outcomeOf(end);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -163,7 +173,7 @@ export class ChatWorker {
       clearInterval(heartbeat);
     }
     await unsubscribe?.().catch(() => undefined);
-    await this.#finish(chat, outcome);
+    await this.#finish(chat, lease, outcome);
   }
 
   #outcomeOf(end: RunEnd): RunOutcome {
@@ -173,9 +183,9 @@ export class ChatWorker {
     return { status: "waiting" };
   }
 
-  async #finish(chat: ChatRow, outcome: RunOutcome): Promise<void> {
+  async #finish(chat: ChatRow, lease: Lease, outcome: RunOutcome): Promise<void> {
     try {
-      const result = await finishRun(this.deps.db, this.deps.hints, { chatId: chat.id, workerId: this.deps.workerId, outcome });
+      const result = await finishRun(this.deps.db, this.deps.hints, { chatId: chat.id, lease, outcome });
       if (result.finished) this.deps.hub.publish({ type: "status", chat_id: chat.id, status: result.status });
       if (result.finished && result.status === "error" && outcome.status === "error") {
         this.deps.hub.publish({ type: "error", chat_id: chat.id, error: { message: outcome.error } });

@@ -8,9 +8,10 @@
  * `heartbeat_at` goes stale; `waiting` is idle (finished or interrupted); `error` is idle after
  * a failure (`last_error`). `paused` and `completed` are never written (the reference never does).
  *
- * Races the module closes (seeds): a late write from a worker that lost its lease is dropped
- * unless the chat was interrupted (`waiting` keeps the partial answer); a run that finishes after
- * its chat was re-queued leaves it `pending`; a finishing run under another worker changes nothing.
+ * Races the module closes (seeds): a late write from a run that lost its lease is dropped unless
+ * the chat was interrupted (`waiting` keeps the partial answer); a run that finishes after its
+ * chat was re-queued leaves it `pending`; a finishing run under another lease (another worker, or
+ * a newer acquisition by the same one) changes nothing.
  */
 import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client.js";
@@ -28,6 +29,22 @@ import {
   type ChatRow,
   type NewMessage,
 } from "./store.js";
+
+/**
+ * One acquisition of a chat by a worker. The worker id alone is not enough: the same replica may
+ * re-acquire a chat (after a promote or an edit) while its previous run is still finishing, and
+ * that old run must not finish, persist into, or heartbeat the new one. `started_at` is written
+ * at millisecond precision so it round-trips exactly through a JavaScript Date.
+ */
+export interface Lease {
+  workerId: string;
+  startedAt: Date;
+}
+
+/** Whether `chat` is running under exactly this lease. */
+export function holdsLease(chat: ChatRow, lease: Lease): boolean {
+  return chat.status === "running" && chat.workerId === lease.workerId && chat.startedAt?.getTime() === lease.startedAt.getTime();
+}
 
 export interface CreateChatInput {
   ownerId: string;
@@ -103,7 +120,14 @@ export async function acquireChats(
     if (candidates.length === 0) return [];
     const leased = await tx
       .update(chats)
-      .set({ status: "running", workerId, startedAt: sql`now()`, heartbeatAt: sql`now()`, updatedAt: sql`now()`, lastError: null })
+      .set({
+        status: "running",
+        workerId,
+        startedAt: sql`date_trunc('milliseconds', now())`,
+        heartbeatAt: sql`now()`,
+        updatedAt: sql`now()`,
+        lastError: null,
+      })
       .where(inArray(chats.id, candidates.map((c) => c.id)))
       .returning();
     const byId = new Map(leased.map((chat) => [chat.id, chat]));
@@ -120,12 +144,14 @@ export async function acquireChats(
   });
 }
 
-/** Heartbeat: renews the lease; false means this worker no longer owns the chat and must stop. */
-export async function heartbeatChat(db: Database, chatId: string, workerId: string): Promise<boolean> {
+/** Heartbeat: renews the lease; false means this run no longer owns the chat and must stop. */
+export async function heartbeatChat(db: Database, chatId: string, lease: Lease): Promise<boolean> {
   const touched = await db
     .update(chats)
     .set({ heartbeatAt: sql`now()` })
-    .where(and(eq(chats.id, chatId), eq(chats.workerId, workerId), eq(chats.status, "running")))
+    .where(
+      and(eq(chats.id, chatId), eq(chats.workerId, lease.workerId), eq(chats.startedAt, lease.startedAt), eq(chats.status, "running")),
+    )
     .returning({ id: chats.id });
   return touched.length > 0;
 }
@@ -140,12 +166,11 @@ export type PersistResult = { persisted: true; messages: ChatMessageRow[] } | { 
 export async function persistStep(
   db: Database,
   hints: ChatHints,
-  input: { chatId: string; workerId: string; messages: readonly NewMessage[] },
+  input: { chatId: string; lease: Lease; messages: readonly NewMessage[] },
 ): Promise<PersistResult> {
   return transaction(db, async (tx) => {
     const chat = await lockChat(tx, input.chatId);
-    const owns = chat.status === "running" && chat.workerId === input.workerId;
-    if (!owns && chat.status !== "waiting") return { persisted: false, reason: "lost_ownership" };
+    if (!holdsLease(chat, input.lease) && chat.status !== "waiting") return { persisted: false, reason: "lost_ownership" };
     const messages = await insertMessages(tx, chat, input.messages);
     await announceMessages(tx, hints, chat.id, messages);
     return { persisted: true, messages };
@@ -166,11 +191,11 @@ export type FinishResult =
 export async function finishRun(
   db: Database,
   hints: ChatHints,
-  input: { chatId: string; workerId: string; outcome: RunOutcome },
+  input: { chatId: string; lease: Lease; outcome: RunOutcome },
 ): Promise<FinishResult> {
   return transaction(db, async (tx) => {
     const chat = await lockChat(tx, input.chatId);
-    if (chat.status === "running" && chat.workerId !== input.workerId) return { finished: false, reason: "not_owner" };
+    if (chat.status === "running" && !holdsLease(chat, input.lease)) return { finished: false, reason: "not_owner" };
     if (chat.status === "pending") return { finished: true, status: chat.status, chat };
     const outcome = input.outcome;
     // An interrupt already moved the chat to waiting, and the user's stop wins over how the run

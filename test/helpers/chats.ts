@@ -74,7 +74,8 @@ export async function chatIn(
     .set({
       status,
       workerId: running ? (options.workerId ?? null) : null,
-      startedAt: running ? sql`now()` : null,
+      // Millisecond precision, as acquireChats writes it, so a lease built from it matches.
+      startedAt: running ? sql`date_trunc('milliseconds', now())` : null,
       heartbeatAt: running ? (options.heartbeatAt ?? sql`now()`) : null,
       lastError: status === "error" ? "earlier failure" : null,
     })

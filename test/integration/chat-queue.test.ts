@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { chats } from "../../src/db/schema/index.js";
 import { deleteQueued, editMessage, MessageEditError, promoteQueued, QueueFullError, sendMessage } from "../../src/chats/queue.js";
 import { ArchiveStateError, createChat, finishRun, persistStep, recoverStaleChats, setArchived } from "../../src/chats/state.js";
+import type { Lease } from "../../src/chats/state.js";
 import { decodeParts } from "../../src/chats/parts.js";
 import { MAX_QUEUED_MESSAGES, messageParts, queuedMessages, type ChatRow } from "../../src/chats/store.js";
 import { useFreshDatabase } from "../helpers/database.js";
@@ -15,6 +16,8 @@ import { chatFixture, chatIn, liveMessages, recordingHints, reloadChat, type Cha
 
 const database = useFreshDatabase();
 const SELF = randomUUID();
+/** The lease a chat forced into `running` under SELF holds. */
+const leaseOf = (chat: ChatRow): Lease => ({ workerId: SELF, startedAt: chat.startedAt ?? new Date(0) });
 let fixture: ChatFixture | undefined;
 
 async function start(status: ForcedStatus): Promise<ChatRow> {
@@ -71,7 +74,7 @@ describe("send", () => {
     for (let i = 1; i <= MAX_QUEUED_MESSAGES; i++) await send(chat, `q${i}`);
     await expect(send(chat, "one too many")).rejects.toThrow(QueueFullError);
     // Even once the chat is idle, a new message queues behind the others.
-    await finishRun(database.handle.db, recordingHints(), { chatId: chat.id, workerId: SELF, outcome: { status: "waiting" } });
+    await finishRun(database.handle.db, recordingHints(), { chatId: chat.id, lease: leaseOf(chat), outcome: { status: "waiting" } });
     const afterFinish = await liveMessages(database.handle.db, chat.id);
     expect(afterFinish.map((m) => messageParts(m)).at(-1)).toEqual(text("q1"));
     const queue = await queuedMessages(database.handle.db, chat.id);
@@ -87,11 +90,11 @@ describe("send", () => {
     // The worker notices, stores what it had, then ends its run.
     const partial = await persistStep(database.handle.db, recordingHints(), {
       chatId: chat.id,
-      workerId: SELF,
+      lease: leaseOf(chat),
       messages: [{ role: "assistant", parts: text("half an answ") }],
     });
     expect(partial.persisted).toBe(true);
-    const finished = await finishRun(database.handle.db, recordingHints(), { chatId: chat.id, workerId: SELF, outcome: { status: "waiting" } });
+    const finished = await finishRun(database.handle.db, recordingHints(), { chatId: chat.id, lease: leaseOf(chat), outcome: { status: "waiting" } });
     expect(finished).toMatchObject({ finished: true, status: "pending" });
     const history = await liveMessages(database.handle.db, chat.id);
     expect(history.map((m) => [m.role, messageParts(m)])).toEqual([
@@ -134,7 +137,7 @@ describe("edit", () => {
     "from %s: truncates later history, clears the queue, goes pending; the old worker's late step is dropped",
     async (status) => {
       const chat = await start("running");
-      await persistStep(database.handle.db, recordingHints(), { chatId: chat.id, workerId: SELF, messages: [{ role: "assistant", parts: text("old answer") }] });
+      await persistStep(database.handle.db, recordingHints(), { chatId: chat.id, lease: leaseOf(chat), messages: [{ role: "assistant", parts: text("old answer") }] });
       await send(chat, "queued follow-up");
       await database.handle.db.update(chats).set({ status, workerId: status === "running" ? SELF : null }).where(eq(chats.id, chat.id));
       const [first] = await liveMessages(database.handle.db, chat.id);
@@ -144,7 +147,7 @@ describe("edit", () => {
       expect(hints.streams.map((s) => s.hint)).toEqual(expect.arrayContaining([{ full_refresh: true }, { queue_update: true }]));
       expect((await liveMessages(database.handle.db, chat.id)).map((m) => messageParts(m))).toEqual([text("hello, edited")]);
       expect(await queuedMessages(database.handle.db, chat.id)).toEqual([]);
-      const late = await persistStep(database.handle.db, recordingHints(), { chatId: chat.id, workerId: SELF, messages: [{ role: "assistant", parts: text("stale") }] });
+      const late = await persistStep(database.handle.db, recordingHints(), { chatId: chat.id, lease: leaseOf(chat), messages: [{ role: "assistant", parts: text("stale") }] });
       expect(late.persisted).toBe(false);
     },
   );
@@ -157,7 +160,7 @@ describe("edit", () => {
       editMessage(database.handle.db, recordingHints(), { chatId: chat.id, messageId: otherFirst?.id ?? 0, parts: text("x"), editorId: chat.ownerId }),
     ).rejects.toMatchObject({ reason: "not_found" });
     const running = await start("running");
-    const step = await persistStep(database.handle.db, recordingHints(), { chatId: running.id, workerId: SELF, messages: [{ role: "assistant", parts: text("a") }] });
+    const step = await persistStep(database.handle.db, recordingHints(), { chatId: running.id, lease: leaseOf(running), messages: [{ role: "assistant", parts: text("a") }] });
     const assistantId = step.persisted ? (step.messages[0]?.id ?? 0) : 0;
     await expect(
       editMessage(database.handle.db, recordingHints(), { chatId: running.id, messageId: assistantId, parts: text("x"), editorId: chat.ownerId }),

@@ -3,14 +3,19 @@
  * "running-self" is running under the worker making the call; "running-other" under another.
  */
 import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { chats } from "../../src/db/schema/index.js";
 import { acquireChats, finishRun, heartbeatChat, interruptChat, persistStep, type RunOutcome } from "../../src/chats/state.js";
+import type { Lease } from "../../src/chats/state.js";
 import type { ChatRow } from "../../src/chats/store.js";
 import { useFreshDatabase } from "../helpers/database.js";
 import { chatFixture, chatIn, liveMessages, recordingHints, reloadChat, type ChatFixture, type ForcedStatus } from "../helpers/chats.js";
 
 const database = useFreshDatabase();
 const SELF = randomUUID();
+/** The lease a chat forced into `running` under SELF holds. */
+const leaseOf = (chat: ChatRow): Lease => ({ workerId: SELF, startedAt: chat.startedAt ?? new Date(0) });
 const OTHER = randomUUID();
 
 type From = "waiting" | "pending" | "running-self" | "running-other" | "error";
@@ -81,7 +86,7 @@ describe("heartbeat", () => {
     ["error", false],
   ])("from %s → owns: %s", async (from, owns) => {
     const chat = await start(from);
-    expect(await heartbeatChat(database.handle.db, chat.id, SELF)).toBe(owns);
+    expect(await heartbeatChat(database.handle.db, chat.id, leaseOf(chat))).toBe(owns);
   });
 });
 
@@ -97,7 +102,7 @@ describe("persist step", () => {
     const hints = recordingHints();
     const result = await persistStep(database.handle.db, hints, {
       chatId: chat.id,
-      workerId: SELF,
+      lease: leaseOf(chat),
       messages: [
         { role: "assistant", parts: [{ type: "text", text: "answer" }], usage: { inputTokens: 10, outputTokens: 0 }, totalCostMicros: 0 },
       ],
@@ -136,7 +141,7 @@ describe("finish run", () => {
     ["shutdown", "waiting", "waiting"],
   ])("%s from %s → %s", async (outcome, from, expected) => {
     const chat = await start(from);
-    const result = await finishRun(database.handle.db, recordingHints(), { chatId: chat.id, workerId: SELF, outcome: outcomes[outcome] ?? { status: "waiting" } });
+    const result = await finishRun(database.handle.db, recordingHints(), { chatId: chat.id, lease: leaseOf(chat), outcome: outcomes[outcome] ?? { status: "waiting" } });
     const after = await reloadChat(database.handle.db, chat.id);
     if (expected === "unchanged") {
       expect(result).toEqual({ finished: false, reason: "not_owner" });
@@ -146,5 +151,29 @@ describe("finish run", () => {
     expect(after.status).toBe(expected);
     if (expected !== "running") expect(after.workerId).toBeNull();
     expect(after.lastError).toBe(expected === "error" ? "provider said no" : from === "error" ? chat.lastError : null);
+  });
+});
+
+describe("leases", () => {
+  it("a run re-acquired by the same worker is not finished, persisted into or heartbeated by the old run", async () => {
+    const db = database.handle.db;
+    const started = await start("running-self");
+    // An older start, so the new acquisition cannot land on the same millisecond.
+    const [chat] = await db.update(chats).set({ startedAt: new Date(Date.now() - 60_000) }).where(eq(chats.id, started.id)).returning();
+    if (!chat) throw new Error("chat vanished");
+    const oldLease = leaseOf(chat);
+    // The chat is promoted/edited (pending), then this same worker acquires it again.
+    await db.update(chats).set({ status: "pending", workerId: null, startedAt: null }).where(eq(chats.id, chat.id));
+    await acquireChats(db, recordingHints(), SELF, 1000);
+    const reacquired = await reloadChat(db, chat.id);
+    expect([reacquired.status, reacquired.workerId]).toEqual(["running", SELF]);
+    expect(reacquired.startedAt?.getTime()).not.toBe(oldLease.startedAt.getTime());
+
+    expect(await heartbeatChat(db, chat.id, oldLease)).toBe(false);
+    const late = await persistStep(db, recordingHints(), { chatId: chat.id, lease: oldLease, messages: [{ role: "assistant", parts: [{ type: "text", text: "stale" }] }] });
+    expect(late.persisted).toBe(false);
+    expect(await finishRun(db, recordingHints(), { chatId: chat.id, lease: oldLease, outcome: { status: "waiting" } })).toEqual({ finished: false, reason: "not_owner" });
+    expect(await heartbeatChat(db, chat.id, leaseOf(reacquired))).toBe(true);
+    expect((await reloadChat(db, chat.id)).status).toBe("running");
   });
 });

@@ -9,13 +9,16 @@ import { chats } from "../../src/db/schema/index.js";
 import pino from "pino";
 import { pubsubHints, streamChannel } from "../../src/chats/hints.js";
 import { createChat, interruptChat } from "../../src/chats/state.js";
+import { promoteQueued, sendMessage } from "../../src/chats/queue.js";
+import { messageParts, queuedMessages } from "../../src/chats/store.js";
+import { decodeParts } from "../../src/chats/parts.js";
 import { ChatEventHub } from "../../src/chatd/events.js";
 import type { RunEnd } from "../../src/chatd/loop/run.js";
 import { ChatWorker, type ChatRunner } from "../../src/chatd/worker.js";
 import { createPubsub } from "../../src/pubsub/index.js";
 import type { Pubsub } from "../../src/pubsub/pubsub.js";
 import { useFreshDatabase } from "../helpers/database.js";
-import { chatFixture, reloadChat, type ChatFixture } from "../helpers/chats.js";
+import { chatFixture, liveMessages, reloadChat, type ChatFixture } from "../helpers/chats.js";
 import { deferred, waitFor } from "../helpers/wait.js";
 
 const database = useFreshDatabase();
@@ -189,5 +192,29 @@ describe("chat worker", () => {
     expect(seen).toEqual([true]);
     release.resolve();
     await unsubscribe();
+  });
+
+  it("promoting while a chat runs inserts exactly that message; the queue is not drained", async () => {
+    const chat = await pendingChat();
+    let runs = 0;
+    const { worker, pubsub } = makeWorker(async (_chat, control) => {
+      runs++;
+      await new Promise((resolve) => control.signal.addEventListener("abort", resolve, { once: true }));
+      return control.cause() === "shutdown" ? { status: "pending", reason: "shutdown" } : { status: "waiting" };
+    });
+    await worker.start();
+    await waitFor(() => runs === 1, { message: "first run" });
+    const hints = pubsubHints(pubsub);
+    for (const text of ["one", "two", "three"]) {
+      await sendMessage(database.handle.db, hints, { chatId: chat.id, parts: [{ type: "text", text }], createdBy: chat.ownerId, behavior: "queue" });
+    }
+    const [, second] = await queuedMessages(database.handle.db, chat.id);
+    await promoteQueued(database.handle.db, hints, { chatId: chat.id, queuedId: second?.id ?? 0 });
+    await waitFor(() => runs === 2, { message: "second run" });
+    await waitFor(async () => (await statusOf(chat.id)) === "running", { message: "running again" });
+    const history = await liveMessages(database.handle.db, chat.id);
+    expect(history.map((m) => messageParts(m)[0]?.text)).toEqual(["hi", "two"]);
+    expect((await queuedMessages(database.handle.db, chat.id)).map((q) => decodeParts(q.content)[0]?.text)).toEqual(["one", "three"]);
+    expect(worker.runningCount).toBe(1);
   });
 });

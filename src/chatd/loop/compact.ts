@@ -52,7 +52,7 @@ export async function compactIfNeeded(
     });
     const persisted = await persistStep(deps.db, deps.hints, {
       chatId: chat.id,
-      workerId: deps.workerId,
+      lease: control.lease,
       messages: messages.map((m) => ({ ...m, modelConfigId: resolved.config.id })),
     });
     if (!persisted.persisted) return false;

@@ -15,7 +15,7 @@ import type { Database } from "../../db/client.js";
 import type { ChatHints } from "../../chats/hints.js";
 import type { ChatMessagePart } from "../../chats/parts.js";
 import type { Logger } from "../../observability/logger.js";
-import { persistStep } from "../../chats/state.js";
+import { persistStep, type Lease } from "../../chats/state.js";
 import type { ChatRow, NewMessage } from "../../chats/store.js";
 import { computeCostMicros } from "../../llm/cost.js";
 import { contextLimitFromMetadata } from "../../llm/context-limit.js";
@@ -63,7 +63,6 @@ export interface RunDependencies {
   hub: ChatEventHub;
   tools: ToolRegistry;
   prompt: PromptSource;
-  workerId: string;
   /** Base of the retry backoff (tests shorten it). */
   retryBaseDelayMs?: number;
   log?: Logger;
@@ -71,6 +70,8 @@ export interface RunDependencies {
 
 export interface RunControl {
   signal: AbortSignal;
+  /** This run's lease: every write is checked against it. */
+  lease: Lease;
   /** Why the signal was aborted; read only after it is. */
   cause(): StopCause;
 }
@@ -172,7 +173,7 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
 
     const persisted = await persistStep(deps.db, deps.hints, {
       chatId: chat.id,
-      workerId: deps.workerId,
+      lease: control.lease,
       messages: stepMessages(resolved, step, results, Math.round(performance.now() - started)),
     });
     deps.hub.clearParts(chat.id);
@@ -221,7 +222,7 @@ async function stopped(
       { role: "assistant", parts: step.parts },
       ...[...results, ...synthetic].map((part): NewMessage => ({ role: "tool", parts: [part] })),
     ];
-    const persisted = await persistStep(deps.db, deps.hints, { chatId: chat.id, workerId: deps.workerId, messages });
+    const persisted = await persistStep(deps.db, deps.hints, { chatId: chat.id, lease: control.lease, messages });
     deps.hub.clearParts(chat.id);
     if (persisted.persisted) {
       for (const message of persisted.messages) deps.hub.publish({ type: "message", chat_id: chat.id, message_id: message.id });
