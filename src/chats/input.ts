@@ -7,7 +7,7 @@
  * No HTTP here: failures are `ChatInputError`s that the routes turn into 400s.
  */
 import { z } from "zod";
-import type { ChatMessagePart } from "./parts.js";
+import { renderFileReference, type ChatMessagePart } from "./parts.js";
 import type { NewMessage } from "./store.js";
 
 /** A message is typed by a person; 100 parts is far beyond any real one and bounds the work per request. */
@@ -63,17 +63,6 @@ export interface ValidatedInput {
 }
 
 const byteLength = (text: string): number => Buffer.byteLength(text, "utf8");
-
-/**
- * `[file-reference] name:start[-end]`, then the referenced code when there is any: how a file
- * reference reads as text (the title source, like Coder's).
- */
-export function renderFileReference(part: { file_name: string; start_line: number; end_line: number; content: string }): string {
-  const range = part.start_line === part.end_line ? `${part.start_line}` : `${part.start_line}-${part.end_line}`;
-  const head = `[file-reference] ${part.file_name}:${range}`;
-  const code = part.content.trim();
-  return code === "" ? head : `${head}\n\`\`\`${part.file_name}\n${code}\n\`\`\``;
-}
 
 /**
  * Checks every part and converts it to its stored form. The first problem wins, so the caller

@@ -111,3 +111,39 @@ export function publicPart(part: ChatMessagePart): ChatMessagePart {
   if (rest.file_id !== undefined) delete rest.data;
   return rest;
 }
+
+/** A fence no line of `content` can close early: one backtick longer than its longest run. */
+function fenceFor(content: string): string {
+  let longest = 0;
+  for (const run of content.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  return "`".repeat(Math.max(3, longest + 1));
+}
+
+/**
+ * How a file reference (a diff comment) reads as text, for the model and for titles:
+ * `[file-reference] name:start[-end]`, then the referenced lines in a fenced block.
+ */
+export function renderFileReference(part: Pick<ChatMessagePart, "file_name" | "start_line" | "end_line" | "content">): string {
+  let location = part.file_name ?? "";
+  if (part.start_line !== undefined) {
+    location += `:${part.start_line}`;
+    if (part.end_line !== undefined && part.end_line !== part.start_line) location += `-${part.end_line}`;
+  }
+  const header = `[file-reference] ${location}`;
+  const content = (part.content ?? "").replace(/^\n+|\n+$/g, "");
+  if (content.trim() === "") return header;
+  const fence = fenceFor(content);
+  return `${header}\n${fence}\n${content}\n${fence}`;
+}
+
+/** The text of a message as a person reads it: its text parts and rendered file references. */
+export function readableText(parts: readonly ChatMessagePart[]): string {
+  return parts
+    .flatMap((part) => {
+      if (part.type === "text") return [(part.text ?? "").trim()];
+      if (part.type === "file-reference") return [renderFileReference(part)];
+      return [];
+    })
+    .filter((text) => text !== "")
+    .join(" ");
+}

@@ -1,4 +1,5 @@
 /** Input part validation, the fallback title and a new chat's initial messages (chats/input.ts). */
+import { renderFileReference } from "../../src/chats/parts.js";
 import { describe, expect, it } from "vitest";
 import {
   ChatInputError,
@@ -8,7 +9,6 @@ import {
   MAX_INPUT_PARTS,
   MAX_INPUT_TEXT_BYTES,
   NO_WORKSPACE_MESSAGE,
-  renderFileReference,
   validateInputParts,
   type ChatInputPart,
 } from "../../src/chats/input.js";
@@ -39,7 +39,7 @@ describe("validateInputParts", () => {
       { type: "file", file_id: FILE_ID, media_type: "image/png" },
       { type: "file-reference", file_name: "src/a.ts", start_line: 3, end_line: 3, content: "let x = 1;" },
     ]);
-    expect(result.titleSource).toBe("hello [file-reference] src/a.ts:3\n```src/a.ts\nlet x = 1;\n```");
+    expect(result.titleSource).toBe("hello [file-reference] src/a.ts:3\n```\nlet x = 1;\n```");
   });
 
   it.each<[string, ChatInputPart[] | undefined, [string, string]]>([
@@ -70,7 +70,7 @@ describe("validateInputParts", () => {
 describe("renderFileReference", () => {
   it("shows one line or a range, and the code only when there is some", () => {
     expect(renderFileReference({ file_name: "a.go", start_line: 4, end_line: 4, content: "  " })).toBe("[file-reference] a.go:4");
-    expect(renderFileReference({ file_name: "a.go", start_line: 4, end_line: 9, content: "\nfunc f() {}\n" })).toBe("[file-reference] a.go:4-9\n```a.go\nfunc f() {}\n```");
+    expect(renderFileReference({ file_name: "a.go", start_line: 4, end_line: 9, content: "\nfunc f() {}\n" })).toBe("[file-reference] a.go:4-9\n```\nfunc f() {}\n```");
   });
 });
 
@@ -97,7 +97,7 @@ describe("fallbackTitle", () => {
 
   it("renders file references as words of the title", async () => {
     const { titleSource } = await validate([{ type: "file-reference", file_name: "bug.py", start_line: 7, end_line: 7, content: "x = None" }]);
-    expect(fallbackTitle(titleSource)).toBe("[file-reference] bug.py:7 ```bug.py x = None…");
+    expect(fallbackTitle(titleSource)).toBe("[file-reference] bug.py:7 ``` x = None…");
   });
 });
 

@@ -76,8 +76,8 @@ describe("shouldGenerateTitle", () => {
     expect(shouldGenerateTitle([msg("user", [text(first)])], "Other", "Fix the flaky…")).toBe(false);
   });
 
-  it("titles the joined text parts", () => {
-    expect(titleSourceText([msg("user", [text(" a "), { type: "file-reference", file_name: "x" }, text("b")])])).toBe("a\nb");
+  it("titles the text as the fallback title saw it: text parts and rendered file references", () => {
+    expect(titleSourceText([msg("user", [text(" a "), { type: "file-reference", file_name: "x" }, text("b")])])).toBe("a [file-reference] x b");
   });
 });
 

@@ -15,7 +15,7 @@
  *   result stay paired.
  */
 import type { AssistantContent, FilePart, ImagePart, JSONValue, ModelMessage, TextPart, ToolResultPart } from "ai";
-import type { ChatMessagePart } from "../../chats/parts.js";
+import { renderFileReference, type ChatMessagePart } from "../../chats/parts.js";
 
 /** The AI SDK's `ProviderOptions` (not re-exported by `ai` 6). */
 export type ProviderOptions = NonNullable<ModelMessage["providerOptions"]>;
@@ -32,8 +32,6 @@ export type FileResolver = (fileId: string) => ResolvedFile | undefined;
 
 /** Media type for file bytes whose type nobody recorded. */
 const UNKNOWN_MEDIA_TYPE = "application/octet-stream";
-/** A fenced block needs a fence longer than any backtick run in its content, and at least 3. */
-const MIN_FENCE_LENGTH = 3;
 /** What an id that sanitizes to nothing becomes (providers reject empty ids). */
 const EMPTY_ID_REPLACEMENT = "call";
 /** Tool name for a call or result stored without one (providers reject empty names). */
@@ -121,25 +119,7 @@ export function reasoningPart(part: ChatMessagePart): AssistantPart | undefined 
   return { type: "reasoning", text: part.text ?? "", ...options };
 }
 
-function fenceFor(content: string): string {
-  let longest = 0;
-  for (const run of content.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
-  return "`".repeat(Math.max(MIN_FENCE_LENGTH, longest + 1));
-}
-
-/** `[file-reference] name:start[-end]` followed by the referenced lines in a fenced block. */
-export function renderFileReference(part: ChatMessagePart): string {
-  let location = part.file_name ?? "";
-  if (part.start_line !== undefined) {
-    location += `:${part.start_line}`;
-    if (part.end_line !== undefined && part.end_line !== part.start_line) location += `-${part.end_line}`;
-  }
-  const header = `[file-reference] ${location}`;
-  const content = part.content ?? "";
-  if (content === "") return header;
-  const fence = fenceFor(content);
-  return `${header}\n${fence}\n${content}${content.endsWith("\n") ? "" : "\n"}${fence}`;
-}
+export { renderFileReference };
 
 export function fileReferencePart(part: ChatMessagePart): TextPart {
   return { type: "text", text: renderFileReference(part) };

@@ -13,7 +13,7 @@
  *   so and the text is sent fenced in `<message>` tags.
  */
 import type { ModelMessage } from "ai";
-import type { ChatMessagePart } from "../../chats/parts.js";
+import { readableText, type ChatMessagePart } from "../../chats/parts.js";
 import type { ProviderName } from "../../llm/providers.js";
 
 /** A model to call: provider and model id. */
@@ -74,13 +74,6 @@ export interface TitleSourceMessage {
 }
 
 /** The text parts of a message, joined; "" when it has no text. */
-function messageText(parts: readonly ChatMessagePart[]): string {
-  return parts
-    .filter((part) => part.type === "text")
-    .map((part) => (part.text ?? "").trim())
-    .filter((text) => text !== "")
-    .join("\n");
-}
 
 /**
  * The text to title: the only user message's text when the history is exactly one user message
@@ -92,7 +85,8 @@ export function titleSourceText(messages: readonly TitleSourceMessage[]): string
   const users = live.filter((message) => message.role === "user");
   const [only] = users;
   if (users.length !== 1 || !only) return undefined;
-  const text = messageText(only.parts);
+  // The same rendering the fallback title was made from at creation, so they compare equal.
+  const text = readableText(only.parts);
   return text === "" ? undefined : text;
 }
 
