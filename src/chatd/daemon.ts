@@ -20,6 +20,7 @@ import { runChatLoop, type HistoryMessage, type RunEnd } from "./loop/run.js";
 import { assemblePrompt, type ResolvedFile } from "./prompt/assemble.js";
 import { ToolRegistry, type ChatTool } from "./tools/registry.js";
 import { ChatWorker, type WorkerSettings } from "./worker.js";
+import { TitleGenerator } from "./titles.js";
 
 /** user_configs key of the owner's personal instructions (behavior.md section 1). */
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
@@ -43,10 +44,20 @@ export class ChatDaemon {
   readonly hints: ChatHints;
   readonly tools: ToolRegistry;
   readonly worker: ChatWorker;
+  readonly titles: TitleGenerator;
 
   constructor(private readonly options: ChatDaemonOptions) {
     this.hints = pubsubHints(options.pubsub);
     this.tools = new ToolRegistry(options.tools ?? []);
+    this.titles = new TitleGenerator({
+      db: options.db,
+      hints: this.hints,
+      hub: this.hub,
+      cipher: options.cipher,
+      envKeys: options.envKeys,
+      log: options.log.child({ component: "chat-titles" }),
+      ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
+    });
     this.worker = new ChatWorker({
       db: options.db,
       pubsub: options.pubsub,
@@ -63,8 +74,10 @@ export class ChatDaemon {
     return this.worker.start();
   }
 
-  stop(): Promise<void> {
-    return this.worker.stop();
+  /** Hands running chats back, then cancels titles in flight and waits for them to end. */
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    await this.titles.drain();
   }
 
   async #run(chat: ChatRow, control: Parameters<typeof runChatLoop>[3]): Promise<RunEnd> {
@@ -75,6 +88,8 @@ export class ChatDaemon {
       if (error instanceof ModelUnavailableError) return { status: "error", error: error.message };
       throw error;
     }
+    // Detached: a slow or failing title never delays or fails the run.
+    this.titles.start(chat, resolved);
     const userInstructions = await this.#customPrompt(chat.ownerId);
     return runChatLoop(
       {

@@ -266,3 +266,21 @@ export async function setArchived(db: Database, hints: ChatHints, chatId: string
     return updated;
   });
 }
+
+/**
+ * Renames a chat (a generated title). Only replaces `expected`, so a title the user set meanwhile
+ * is never overwritten; announces `title_change` to the owner's list.
+ */
+export async function setGeneratedTitle(
+  db: Database,
+  hints: ChatHints,
+  input: { chatId: string; expected: string; title: string },
+): Promise<ChatRow | undefined> {
+  return transaction(db, async (tx) => {
+    const chat = await lockChat(tx, input.chatId);
+    if (chat.title !== input.expected || chat.title === input.title) return undefined;
+    const [row] = await tx.update(chats).set({ title: input.title, updatedAt: sql`now()` }).where(eq(chats.id, chat.id)).returning();
+    if (row) await hints.owner(tx, row.ownerId, { kind: "title_change", chat_id: row.id });
+    return row;
+  });
+}

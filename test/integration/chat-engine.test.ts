@@ -63,10 +63,11 @@ afterAll(async () => {
   await t.close();
 });
 
-async function startChat(text: string, configId = modelConfigId) {
+/** A title that is not the fallback title: no title request competes for scripted turns. */
+async function startChat(text: string, configId = modelConfigId, title = `test: ${text}`) {
   const { chat } = await createChat(t.server.database.db, t.server.daemon.hints, {
     ownerId: owner.id,
-    title: text,
+    title,
     modelConfigId: configId,
     messages: [{ role: "user", parts: [{ type: "text", text }], createdBy: owner.id }],
   });
@@ -199,5 +200,24 @@ describe("compaction", () => {
       ["tool", "both"],
     ]);
     expect(history.map((m) => messageParts(m)).at(-1)?.map((p) => p.text)).toEqual(["Continuing from the summary."]);
+  });
+});
+
+describe("titles", () => {
+  it("generates a title without disturbing the run, whichever request reaches the provider first", async () => {
+    const answer = { parts: [{ type: "text" as const, text: "Here is the fix." }], usage: { input: 10, output: 5 } };
+    const title = { parts: [{ type: "text" as const, text: '"Fix the flaky login test."' }], usage: { input: 3, output: 4 } };
+    const route = (request: { stream: boolean }) => (request.stream ? answer : title);
+    mock.enqueue(route, route);
+    const chat = await startChat("please fix the flaky login test in auth", modelConfigId, "please fix the flaky login test…");
+    expect((await settled(chat.id)).status).toBe("waiting");
+    await waitFor(async () => (await reloadChat(t.server.database.db, chat.id)).title === "Fix the flaky login test", {
+      timeoutMs: 15_000,
+      message: "generated title",
+    });
+    const history = await liveMessages(t.server.database.db, chat.id);
+    expect(history.map((m) => messageParts(m)[0]?.text)).toEqual(["please fix the flaky login test in auth", "Here is the fix."]);
+    const titleRequest = mock.requests.find((r) => !r.stream);
+    expect(titleRequest?.model).toBe("claude-haiku-4-5");
   });
 });

@@ -131,7 +131,7 @@ describe("create", () => {
       content: [{ type: "file-reference", file_name: "bug.py", start_line: 7, end_line: 9, content: "x = None" }],
     });
     expect(reference.status).toBe(201);
-    expect(field(reference.body, "title")).toBe("[file-reference] bug.py:7-9 ```bug.py x = None…");
+    expect(field(reference.body, "title")).toBe("[file-reference] bug.py:7-9 ``` x = None…");
   });
 
   it("takes an explicit model config, and refuses a nil, malformed, unknown, deleted or disabled one", async () => {
