@@ -135,6 +135,7 @@ describe("chat loop", () => {
     } finally {
       unsubscribe();
     }
+    expect(events.filter((e) => e.type === "retry").map((e) => (e.type === "retry" ? e.retry.attempt : 0))).toEqual([1]);
     const history = await liveMessages(t.server.database.db, chat.id);
     expect(history.map((m) => messageParts(m))).toEqual([[{ type: "text", text: "please retry" }], [{ type: "text", text: "after retry" }]]);
     expect(mock.requests).toHaveLength(2);
@@ -219,5 +220,38 @@ describe("titles", () => {
     expect(history.map((m) => messageParts(m)[0]?.text)).toEqual(["please fix the flaky login test in auth", "Here is the fix."]);
     const titleRequest = mock.requests.find((r) => !r.stream);
     expect(titleRequest?.model).toBe("claude-haiku-4-5");
+  });
+});
+
+describe("shutdown", () => {
+  it("shutdown while a tool runs hands the chat back as pending, with nothing stored from the step", async () => {
+    const server = await startTestServer({ chatTools: tools });
+    try {
+      const admin = await server.createOwner();
+      await server.request("/api/experimental/chats/providers", {
+        method: "POST",
+        token: admin.token,
+        body: { provider: "anthropic", api_key: "sk-ant-test-shutdown-0000000000", base_url: mock.baseUrls.anthropic },
+      });
+      const config = await server.request("/api/experimental/chats/model-configs", {
+        method: "POST",
+        token: admin.token,
+        body: { provider: "anthropic", model: "claude-sonnet-4-5", context_limit: 200_000 },
+      });
+      mock.enqueue({ parts: [{ type: "tool-call", id: "toolu_w", name: "wait_for_abort", input: {} }], usage: { input: 1, output: 1 } });
+      const { chat } = await createChat(server.server.database.db, server.server.daemon.hints, {
+        ownerId: admin.id,
+        title: "shutdown test",
+        modelConfigId: String(field(config.body, "id")),
+        messages: [{ role: "user", parts: [{ type: "text", text: "wait" }], createdBy: admin.id }],
+      });
+      await waitFor(() => toolStarted.includes(chat.id), { timeoutMs: 15_000, message: "tool running" });
+      await server.server.daemon.stop();
+      const row = await reloadChat(server.server.database.db, chat.id);
+      expect([row.status, row.workerId, row.lastError]).toEqual(["pending", null, null]);
+      expect((await liveMessages(server.server.database.db, chat.id)).map((m) => m.role)).toEqual(["user"]);
+    } finally {
+      await server.close();
+    }
   });
 });

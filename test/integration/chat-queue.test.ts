@@ -202,3 +202,23 @@ describe("archive", () => {
     await expect(setArchived(database.handle.db, recordingHints(), root.id, false)).rejects.toThrow("Chat is not archived.");
   });
 });
+
+describe("status is untouched by queue deletion and archiving; stale recovery only moves expired leases", () => {
+  it.each<ForcedStatus>(["waiting", "pending", "running", "error"])("from %s", async (status) => {
+    const chat = await start("running");
+    await send(chat, "queued");
+    await database.handle.db
+      .update(chats)
+      .set({ status, workerId: status === "running" ? SELF : null, heartbeatAt: status === "running" ? new Date(Date.now() - 600_000) : null })
+      .where(eq(chats.id, chat.id));
+    const [queued] = await queuedMessages(database.handle.db, chat.id);
+    await deleteQueued(database.handle.db, recordingHints(), { chatId: chat.id, queuedId: queued?.id ?? 0 });
+    expect((await reloadChat(database.handle.db, chat.id)).status).toBe(status);
+    await setArchived(database.handle.db, recordingHints(), chat.id, true);
+    expect((await reloadChat(database.handle.db, chat.id)).status).toBe(status);
+    await setArchived(database.handle.db, recordingHints(), chat.id, false);
+    const recovered = await recoverStaleChats(database.handle.db, recordingHints(), new Date(Date.now() - 300_000));
+    expect(recovered.includes(chat.id)).toBe(status === "running");
+    expect((await reloadChat(database.handle.db, chat.id)).status).toBe(status === "running" ? "pending" : status);
+  });
+});

@@ -33,7 +33,7 @@ afterEach(async () => {
   await database.handle.db.update(chats).set({ status: "waiting", workerId: null });
 });
 
-function makeWorker(runner: ChatRunner, overrides: { heartbeatIntervalMs?: number } = {}) {
+function makeWorker(runner: ChatRunner, overrides: { heartbeatIntervalMs?: number; maxRunningChats?: number } = {}) {
   const pubsub = createPubsub(database.handle, { onError: () => undefined });
   pubsubs.push(pubsub);
   const hub = new ChatEventHub();
@@ -50,7 +50,7 @@ function makeWorker(runner: ChatRunner, overrides: { heartbeatIntervalMs?: numbe
       acquireBatchSize: 10,
       heartbeatIntervalMs: overrides.heartbeatIntervalMs ?? 60_000,
       staleAfterMs: 300_000,
-      maxRunningChats: 0,
+      maxRunningChats: overrides.maxRunningChats ?? 0,
     },
     runner,
   });
@@ -216,5 +216,26 @@ describe("chat worker", () => {
     expect(history.map((m) => messageParts(m)[0]?.text)).toEqual(["hi", "two"]);
     expect((await queuedMessages(database.handle.db, chat.id)).map((q) => decodeParts(q.content)[0]?.text)).toEqual(["one", "three"]);
     expect(worker.runningCount).toBe(1);
+  });
+
+  it("runs at most max-running-chats at once; the rest wait as pending until a slot frees", async () => {
+    const chats = [await pendingChat(), await pendingChat(), await pendingChat()];
+    const releases: Array<() => void> = [];
+    const { worker } = makeWorker(
+      async () => {
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return { status: "waiting" };
+      },
+      { maxRunningChats: 2 },
+    );
+    await worker.start();
+    await waitFor(() => releases.length === 2, { message: "two runs" });
+    const statuses = await Promise.all(chats.map((c) => statusOf(c.id)));
+    expect(statuses.filter((s) => s === "running")).toHaveLength(2);
+    expect(statuses.filter((s) => s === "pending")).toHaveLength(1);
+    releases[0]?.();
+    await waitFor(() => releases.length === 3, { message: "third run after a slot freed" });
+    expect(worker.runningCount).toBe(2);
+    for (const release of releases) release();
   });
 });
