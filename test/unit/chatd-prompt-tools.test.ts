@@ -2,56 +2,11 @@
  * Prompt assembly, tool side: call/result pairing, id sanitizing, and a long interleaved
  * history checked against the pairing invariants and the AI SDK's message schema.
  */
-import type { ModelMessage } from "ai";
 import { modelMessageSchema } from "ai";
 import { describe, expect, it } from "vitest";
 import type { ChatMessagePart } from "../../src/chats/parts.js";
-import { assemblePrompt, INTERRUPTED_TOOL_RESULT, type AssembleOptions, type PromptMessageRow } from "../../src/chatd/prompt/assemble.js";
-
-type Role = PromptMessageRow["role"];
-type RowSpec = [Role, ChatMessagePart[], Partial<Omit<PromptMessageRow, "role" | "parts">>?];
-
-/** Rows with ids 1..n in the given order (unless a spec sets its own id). */
-function rows(...specs: RowSpec[]): PromptMessageRow[] {
-  return specs.map(([role, parts, extra], index) => ({
-    id: index + 1,
-    role,
-    visibility: "both",
-    compressed: false,
-    deleted: false,
-    parts,
-    ...extra,
-  }));
-}
-
-const text = (value: string): ChatMessagePart => ({ type: "text", text: value });
-const call = (id: string, name = "execute", args: unknown = { command: "ls" }): ChatMessagePart => ({ type: "tool-call", tool_call_id: id, tool_name: name, args });
-const result = (id: string, value: unknown = { output: "ok" }, name = "execute"): ChatMessagePart => ({ type: "tool-result", tool_call_id: id, tool_name: name, result: value });
-const errorResult = (id: string, message: string): ChatMessagePart => ({ type: "tool-result", tool_call_id: id, tool_name: "execute", result: { error: message }, is_error: true });
-
-const OPENAI: AssembleOptions = { provider: "openai" };
-const assemble = (input: PromptMessageRow[], options: AssembleOptions = OPENAI): ModelMessage[] => assemblePrompt(input, options);
-
-/** Messages as [role, short content] for compact expectations. */
-function shape(messages: ModelMessage[]): Array<[string, string]> {
-  return messages.map((message) => {
-    if (typeof message.content === "string") return [message.role, message.content];
-    const described = message.content.map((part) => {
-      switch (part.type) {
-        case "text":
-        case "reasoning":
-          return `${part.type}:${part.text}`;
-        case "tool-call":
-          return `call:${part.toolCallId}`;
-        case "tool-result":
-          return `result:${part.toolCallId}:${part.output.type}`;
-        default:
-          return part.type;
-      }
-    });
-    return [message.role, described.join("|")];
-  });
-}
+import { INTERRUPTED_TOOL_RESULT, type PromptMessageRow } from "../../src/chatd/prompt/assemble.js";
+import { assemble, call, errorResult, result, rows, shape, text, type RowSpec } from "../helpers/prompt.js";
 
 describe("tool call / result pairing", () => {
   it("answers interrupted calls with a synthetic error, in call order", () => {

@@ -28,6 +28,7 @@ import { streamStep, type LocalToolCall, type StepOutput } from "./step.js";
 import { compactIfNeeded } from "./compact.js";
 import { loadHistory } from "./history.js";
 import { MAX_COMPACTION_RETRIES } from "../prompt/compaction.js";
+import type { PromptMessageRow } from "../prompt/assemble.js";
 
 /** behavior.md: a run makes at most 1 200 model calls, a backstop against a looping model. */
 export const MAX_CHAT_STEPS = 1200;
@@ -48,14 +49,8 @@ export interface PromptSource {
   build(chat: ChatRow, history: HistoryMessage[]): Promise<ModelMessage[]>;
 }
 
-export interface HistoryMessage {
-  id: number;
-  role: "system" | "user" | "assistant" | "tool";
-  visibility: "user" | "model" | "both";
-  compressed: boolean;
-  deleted: boolean;
-  parts: ChatMessagePart[];
-}
+/** A stored message as the loop and prompt assembly read it. */
+export type HistoryMessage = PromptMessageRow;
 
 export interface RunDependencies {
   db: Database;
