@@ -3,12 +3,12 @@
  * Content-Type AND sniffed bytes, the 10 MiB limit, names from Content-Disposition), downloads and
  * their headers, who may read a file, file parts in messages, and the system and user prompts.
  */
-import net from "node:net";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatFiles, chatMessages } from "../../src/db/schema/index.js";
 import { decodeParts } from "../../src/chats/parts.js";
 import { MAX_CHAT_FILE_BYTES } from "../../src/chats/files.js";
+import { startSilentLlm, type SilentLlm } from "../helpers/silent-llm.js";
 import { field, startTestServer, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
 
 const CHATS = "/api/experimental/chats";
@@ -27,19 +27,12 @@ let owner: TestUser;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
-let silentLlm: net.Server;
-const silentSockets = new Set<net.Socket>();
+let silentLlm: SilentLlm;
 
 beforeAll(async () => {
   // Chats created here may be picked up by the worker: their model call goes nowhere, quietly.
-  silentLlm = net.createServer((socket) => {
-    silentSockets.add(socket);
-    socket.on("error", () => undefined);
-    socket.on("close", () => silentSockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => silentLlm.listen(0, "127.0.0.1", resolve));
-  const address = silentLlm.address();
-  const baseUrl = typeof address === "object" && address ? `http://127.0.0.1:${address.port}/v1` : "";
+  silentLlm = await startSilentLlm();
+  const baseUrl = silentLlm.baseUrl;
   t = await startTestServer();
   owner = await t.createOwner();
   admin = await t.createUser(owner, ["admin"]);
@@ -51,8 +44,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.close();
-  for (const socket of silentSockets) socket.destroy();
-  await new Promise((resolve) => silentLlm.close(resolve));
+  await silentLlm.close();
 });
 
 const message = (response: ApiResponse) => field(response.body, "message");

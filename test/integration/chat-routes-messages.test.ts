@@ -7,11 +7,11 @@
  * status a test depends on are seeded directly, idle or `running` under a stand-in worker, so the
  * only runs are the ones a route's transition starts.
  */
-import net from "node:net";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatMessages, chats } from "../../src/db/schema/index.js";
 import { CONTENT_VERSION, encodeParts } from "../../src/chats/parts.js";
+import { startSilentLlm, type SilentLlm } from "../helpers/silent-llm.js";
 import { field, startTestServer, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
 
 const CHATS = "/api/experimental/chats";
@@ -26,18 +26,11 @@ let alice: TestUser;
 let bob: TestUser;
 let defaultConfigId = "";
 let secondConfigId = "";
-let silentLlm: net.Server;
-const silentSockets = new Set<net.Socket>();
+let silentLlm: SilentLlm;
 
 beforeAll(async () => {
-  silentLlm = net.createServer((socket) => {
-    silentSockets.add(socket);
-    socket.on("error", () => undefined);
-    socket.on("close", () => silentSockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => silentLlm.listen(0, "127.0.0.1", resolve));
-  const address = silentLlm.address();
-  const baseUrl = typeof address === "object" && address ? `http://127.0.0.1:${address.port}/v1` : "";
+  silentLlm = await startSilentLlm();
+  const baseUrl = silentLlm.baseUrl;
   t = await startTestServer();
   owner = await t.createOwner();
   admin = await t.createUser(owner, ["admin"]);
@@ -55,8 +48,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.close();
-  for (const socket of silentSockets) socket.destroy();
-  await new Promise((resolve) => silentLlm.close(resolve));
+  await silentLlm.close();
 });
 
 const text = (value: string) => [{ type: "text", text: value }];

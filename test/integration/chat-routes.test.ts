@@ -7,12 +7,12 @@
  * connections and never answers, so a picked-up chat stays `running` (busy) without producing
  * output, and list tests seed idle chats directly so no worker re-stamps their `updated_at`.
  */
-import net from "node:net";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatMessages, chats } from "../../src/db/schema/index.js";
 import { decodeParts } from "../../src/chats/parts.js";
 import { DEFAULT_SYSTEM_PROMPT, NO_WORKSPACE_MESSAGE } from "../../src/chats/input.js";
+import { startSilentLlm, type SilentLlm } from "../helpers/silent-llm.js";
 import { field, startTestServer, validationFields, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
 
 const CHATS = "/api/experimental/chats";
@@ -25,16 +25,10 @@ let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
 let defaultConfigId = "";
-let silentLlm: net.Server;
-const silentSockets = new Set<net.Socket>();
+let silentLlm: SilentLlm;
 
 beforeAll(async () => {
-  silentLlm = net.createServer((socket) => {
-    silentSockets.add(socket);
-    socket.on("error", () => undefined);
-    socket.on("close", () => silentSockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => silentLlm.listen(0, "127.0.0.1", resolve));
+  silentLlm = await startSilentLlm();
   t = await startTestServer();
   owner = await t.createOwner();
   admin = await t.createUser(owner, ["admin"]);
@@ -43,14 +37,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.close();
-  for (const socket of silentSockets) socket.destroy();
-  await new Promise((resolve) => silentLlm.close(resolve));
+  await silentLlm.close();
 });
 
-const silentLlmUrl = () => {
-  const address = silentLlm.address();
-  return typeof address === "object" && address ? `http://127.0.0.1:${address.port}/v1` : "";
-};
+const silentLlmUrl = () => silentLlm.baseUrl;
 const text = (value: string) => [{ type: "text", text: value }];
 const list = (body: unknown): unknown[] => (Array.isArray(body) ? body : []);
 const ids = (response: ApiResponse) => list(response.body).map((chat) => field(chat, "id"));
