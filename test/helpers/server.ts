@@ -149,3 +149,29 @@ export function validationFields(body: unknown): unknown[] {
   const validations = field(body, "validations");
   return Array.isArray(validations) ? validations.map((v) => field(v, "field")) : [];
 }
+
+/**
+ * Configures an Anthropic provider at `baseUrl` (a mock) and one model config through the admin
+ * API; returns the config's id.
+ */
+export async function configureAnthropicModel(
+  t: TestServer,
+  admin: TestUser,
+  baseUrl: string,
+  config: Record<string, unknown> = {},
+): Promise<string> {
+  const provider = await t.request("/api/experimental/chats/providers", {
+    method: "POST",
+    token: admin.token,
+    body: { provider: "anthropic", api_key: "sk-ant-test-key-0000000000", base_url: baseUrl },
+  });
+  if (provider.status !== 201 && provider.status !== 409) throw new Error(`provider setup failed: ${provider.text}`);
+  const created = await t.request("/api/experimental/chats/model-configs", {
+    method: "POST",
+    token: admin.token,
+    body: { provider: "anthropic", model: "claude-sonnet-4-5", context_limit: 200_000, ...config },
+  });
+  const id = field(created.body, "id");
+  if (created.status !== 201 || typeof id !== "string") throw new Error(`model config setup failed: ${created.text}`);
+  return id;
+}

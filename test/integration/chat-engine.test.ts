@@ -9,7 +9,7 @@ import { createChat, interruptChat } from "../../src/chats/state.js";
 import { messageParts } from "../../src/chats/store.js";
 import { defineTool } from "../../src/chatd/tools/registry.js";
 import type { ChatStreamEvent } from "../../src/chatd/events.js";
-import { field, startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
+import { configureAnthropicModel, field, startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
 import { liveMessages, reloadChat } from "../helpers/chats.js";
 import { useMockLlm } from "../helpers/llm.js";
 import { waitFor } from "../helpers/wait.js";
@@ -42,22 +42,9 @@ const tools = [
 beforeAll(async () => {
   t = await startTestServer({ chatTools: tools });
   owner = await t.createOwner();
-  await t.request("/api/experimental/chats/providers", {
-    method: "POST",
-    token: owner.token,
-    body: { provider: "anthropic", api_key: "sk-ant-test-engine-key-000000", base_url: mock.baseUrls.anthropic },
+  modelConfigId = await configureAnthropicModel(t, owner, mock.baseUrls.anthropic, {
+    model_config: { cost: { input_price_per_million_tokens: "3", output_price_per_million_tokens: "15" } },
   });
-  const config = await t.request("/api/experimental/chats/model-configs", {
-    method: "POST",
-    token: owner.token,
-    body: {
-      provider: "anthropic",
-      model: "claude-sonnet-4-5",
-      context_limit: 200_000,
-      model_config: { cost: { input_price_per_million_tokens: "3", output_price_per_million_tokens: "15" } },
-    },
-  });
-  modelConfigId = String(field(config.body, "id"));
 });
 afterAll(async () => {
   await t.close();
@@ -228,21 +215,12 @@ describe("shutdown", () => {
     const server = await startTestServer({ chatTools: tools });
     try {
       const admin = await server.createOwner();
-      await server.request("/api/experimental/chats/providers", {
-        method: "POST",
-        token: admin.token,
-        body: { provider: "anthropic", api_key: "sk-ant-test-shutdown-0000000000", base_url: mock.baseUrls.anthropic },
-      });
-      const config = await server.request("/api/experimental/chats/model-configs", {
-        method: "POST",
-        token: admin.token,
-        body: { provider: "anthropic", model: "claude-sonnet-4-5", context_limit: 200_000 },
-      });
+      const configId = await configureAnthropicModel(server, admin, mock.baseUrls.anthropic);
       mock.enqueue({ parts: [{ type: "tool-call", id: "toolu_w", name: "wait_for_abort", input: {} }], usage: { input: 1, output: 1 } });
       const { chat } = await createChat(server.server.database.db, server.server.daemon.hints, {
         ownerId: admin.id,
         title: "shutdown test",
-        modelConfigId: String(field(config.body, "id")),
+        modelConfigId: configId,
         messages: [{ role: "user", parts: [{ type: "text", text: "wait" }], createdBy: admin.id }],
       });
       await waitFor(() => toolStarted.includes(chat.id), { timeoutMs: 15_000, message: "tool running" });
