@@ -1,9 +1,13 @@
 /**
  * The events of a chat as its viewers see them (behavior.md section 4), and the in-process hub
- * that carries them on this replica. Durable events (`message`, `status`, `queue_update`) also
- * travel as pubsub hints for other replicas; `message_part` deltas never leave the replica
- * running the chat except through the relay (a later part), and live in a bounded buffer so a
- * viewer that connects mid-step can catch up.
+ * that carries them on this replica.
+ *
+ * Two paths, on purpose: every durable change (new messages, status, queue, title, archive) is
+ * announced by the state module as a pubsub hint, which reaches every replica (this one too);
+ * the hub carries what only the running replica knows: `message_part` deltas (kept in a bounded
+ * buffer so a viewer connecting mid-step catches up), `retry` and `error`, plus the run's own
+ * `message`/`status` events for viewers on this replica. Parts leave the replica only through
+ * the relay (the streaming issue).
  */
 import type { ChatMessagePart } from "../chats/parts.js";
 import type { ChatStatus } from "../chats/hints.js";
