@@ -80,7 +80,7 @@ export function contentText(content: unknown): string | undefined {
 const textTypes = new Set(["text", "input_text"]);
 const textPartSchema = z.object({ type: z.string().optional(), text: z.string() });
 
-/** The text of the last message with `role === userRole` that has any text. */
+/** The text of the last message with `role === userRole` that contains text. */
 export function lastTextOfRole(
   messages: unknown,
   userRole: string,
