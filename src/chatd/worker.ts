@@ -152,17 +152,10 @@ export class ChatWorker {
     }, deps.settings.heartbeatIntervalMs);
     let outcome: RunOutcome;
     try {
-      unsubscribe = await deps.pubsub.subscribe(streamChannel(chat.id), (message) => {
-        if (message.type !== "message") return;
-        const hint = streamHintSchema.safeParse(safeJson(message.payload));
-        if (!hint.success || hint.data.status === undefined) return;
-        const { status, worker_id } = hint.data;
-        // `running` under another worker: the chat was taken over. (Our own acquisition's hint
-        // may still reach this subscription through a LISTEN shared with a viewer; ignore it.)
-        if (status === "waiting" || status === "pending" || status === "error" || (status === "running" && worker_id !== deps.workerId)) {
-          stop("interrupt");
-        }
-      });
+      unsubscribe = await this.#watchControl(chat, stop);
+      // A stop that landed between the acquire and the subscription was not seen as a hint:
+      // one heartbeat now tells whether the lease is still ours.
+      if (!(await heartbeatChat(deps.db, chat.id, lease))) stop("interrupt");
       const end = await deps.runner(chat, { signal: run.controller.signal, cause: () => run.cause ?? "interrupt", lease });
       outcome = this.#outcomeOf(end);
     } catch (error) {
@@ -174,6 +167,30 @@ export class ChatWorker {
     }
     await unsubscribe?.().catch(() => undefined);
     await this.#finish(chat, lease, outcome);
+  }
+
+  /**
+   * Stops the run when the chat's hints say it was stopped, edited or taken over. If pubsub is
+   * down the run goes on: the heartbeat still notices a lost lease within one interval.
+   */
+  async #watchControl(chat: ChatRow, stop: (cause: StopCause) => void): Promise<(() => Promise<void>) | undefined> {
+    const { deps } = this;
+    try {
+      return await deps.pubsub.subscribe(streamChannel(chat.id), (message) => {
+        if (message.type !== "message") return;
+        const hint = streamHintSchema.safeParse(safeJson(message.payload));
+        if (!hint.success || hint.data.status === undefined) return;
+        const { status, worker_id } = hint.data;
+        // `running` under another worker: the chat was taken over. (Our own acquisition's hint
+        // may still reach this subscription through a LISTEN shared with a viewer; ignore it.)
+        if (status === "waiting" || status === "pending" || status === "error" || (status === "running" && worker_id !== deps.workerId)) {
+          stop("interrupt");
+        }
+      });
+    } catch (error) {
+      deps.log.warn({ err: error, chat_id: chat.id }, "cannot watch the chat's hints; relying on the heartbeat");
+      return undefined;
+    }
   }
 
   #outcomeOf(end: RunEnd): RunOutcome {
