@@ -9,12 +9,27 @@
  * `message`/`status` events for viewers on this replica. Parts leave the replica only through
  * the relay (the streaming issue).
  */
+import { randomUUID } from "node:crypto";
 import type { ChatMessagePart } from "../chats/parts.js";
 import type { ChatStatus } from "../chats/hints.js";
 
+/**
+ * A streamed delta. `episode` names one model-call attempt (a step, or a retry of it); `seq` counts
+ * its parts from 1. A client that reconnects with its last (episode, seq) gets exactly the parts
+ * after it while the episode is live, or a `preview_reset` when it is not.
+ */
+export interface MessagePartEvent {
+  role: "assistant" | "tool";
+  part: ChatMessagePart;
+  episode: string;
+  seq: number;
+}
+
 export type ChatStreamEvent =
   | { type: "message"; chat_id: string; message_id: number }
-  | { type: "message_part"; chat_id: string; message_part: { role: "assistant" | "tool"; part: ChatMessagePart } }
+  | { type: "message_part"; chat_id: string; message_part: MessagePartEvent }
+  /** The in-progress preview is void (a new step, a retry, an edit): drop it, a new episode starts. */
+  | { type: "preview_reset"; chat_id: string; episode: string }
   | { type: "status"; chat_id: string; status: ChatStatus }
   | { type: "queue_update"; chat_id: string }
   | { type: "retry"; chat_id: string; retry: { attempt: number; delay_ms: number; error: string; retrying_at: string } }
@@ -34,6 +49,7 @@ export class ChatEventHub {
   readonly #chatListeners = new Map<string, Set<Listener<ChatStreamEvent>>>();
   readonly #ownerListeners = new Map<string, Set<Listener<OwnerEvent>>>();
   readonly #parts = new Map<string, ChatStreamEvent[]>();
+  readonly #episodes = new Map<string, { id: string; seq: number }>();
   /** Part events dropped because a buffer was full (exported as a metric later). */
   droppedParts = 0;
 
@@ -43,6 +59,34 @@ export class ChatEventHub {
 
   subscribeOwner(ownerId: string, listener: Listener<OwnerEvent>): () => void {
     return subscribe(this.#ownerListeners, ownerId, listener);
+  }
+
+  /**
+   * Starts a new episode for a running chat (each model-call attempt): the buffer is emptied and
+   * viewers are told to drop their preview.
+   */
+  beginEpisode(chatId: string): string {
+    const id = randomUUID();
+    this.#episodes.set(chatId, { id, seq: 0 });
+    this.clearParts(chatId);
+    this.publish({ type: "preview_reset", chat_id: chatId, episode: id });
+    return id;
+  }
+
+  currentEpisode(chatId: string): { id: string; seq: number } | undefined {
+    const episode = this.#episodes.get(chatId);
+    return episode ? { ...episode } : undefined;
+  }
+
+  /** Publishes one delta of the chat's current episode, numbering it. */
+  publishPart(chatId: string, role: MessagePartEvent["role"], part: ChatMessagePart): void {
+    let episode = this.#episodes.get(chatId);
+    if (!episode) {
+      episode = { id: randomUUID(), seq: 0 };
+      this.#episodes.set(chatId, episode);
+    }
+    episode.seq += 1;
+    this.publish({ type: "message_part", chat_id: chatId, message_part: { role, part, episode: episode.id, seq: episode.seq } });
   }
 
   publish(event: ChatStreamEvent): void {
@@ -84,6 +128,7 @@ export class ChatEventHub {
 
   stopBuffering(chatId: string): void {
     this.#parts.delete(chatId);
+    this.#episodes.delete(chatId);
   }
 }
 

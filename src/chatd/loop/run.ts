@@ -135,20 +135,21 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
     try {
       step = await withRetry(
         async () => {
-          deps.hub.clearParts(chat.id);
+          deps.hub.beginEpisode(chat.id);
           return streamStep({
             model: resolved.model,
             settings: resolved.settings,
             messages,
             tools,
             signal: control.signal,
-            onPart: (role, part) => deps.hub.publish({ type: "message_part", chat_id: chat.id, message_part: { role, part } }),
+            onPart: (role, part) => deps.hub.publishPart(chat.id, role, part),
           });
         },
         {
           signal: control.signal,
           ...(deps.retryBaseDelayMs === undefined ? {} : { baseDelayMs: deps.retryBaseDelayMs }),
           onRetry: (info) => {
+            // The failed attempt's preview is void now, not only when the next attempt begins.
             deps.hub.clearParts(chat.id);
             const retry = { attempt: info.attempt, delay_ms: info.delayMs, error: info.error, retrying_at: info.retryingAt.toISOString() };
             deps.hub.publish({ type: "retry", chat_id: chat.id, retry });
@@ -164,7 +165,7 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
 
     const results = await runTools(deps, chat, step.localCalls, control.signal);
     if (control.signal.aborted) return stopped(deps, chat, control, step, results);
-    for (const result of results) deps.hub.publish({ type: "message_part", chat_id: chat.id, message_part: { role: "tool", part: result } });
+    for (const result of results) deps.hub.publishPart(chat.id, "tool", result);
 
     const persisted = await persistStep(deps.db, deps.hints, {
       chatId: chat.id,
