@@ -10,6 +10,7 @@ import { authentication, requestContext } from "./middleware.js";
 import { RouteRegistry } from "./route.js";
 import { registerAuthRoutes } from "./routes/auth.js";
 import { isChatFileUpload, registerChatRoutes } from "./routes/chats.js";
+import { registerStreamRoutes } from "./routes/streams.js";
 import { registerGroupRoutes } from "./routes/groups.js";
 import { registerKeyRoutes } from "./routes/keys.js";
 import { registerModelRoutes } from "./routes/llm-models.js";
@@ -48,6 +49,8 @@ export function buildApp(services: ApiServices): BuiltApp {
   // Static chat paths (/providers, /models) must be registered before any /chats/:chat route.
   registerProviderRoutes(routes, services);
   registerModelRoutes(routes, services);
+  // The static /chats/watch path must come before /chats/:chat.
+  registerStreamRoutes(app, services);
   registerChatRoutes(routes, services);
   registerWebUi(app, services.webDir);
 

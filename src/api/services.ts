@@ -6,6 +6,8 @@ import type { LoginThrottle } from "../auth/throttle.js";
 import type { SecretCipher } from "../secrets/cipher.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import type { EnvProviderKeys } from "../llm/providers.js";
+import type { ChatEventHub } from "../chatd/events.js";
+import type { SocketStats } from "../streams/socket.js";
 
 export interface ApiServices {
   database: DatabaseHandle;
@@ -21,4 +23,7 @@ export interface ApiServices {
   version: string;
   /** Provider keys from OPENAI_API_KEY and friends (env presets). */
   providerEnvKeys: EnvProviderKeys;
+  /** This replica's chat events (parts of the chats it runs). */
+  hub: ChatEventHub;
+  streamStats: SocketStats;
 }

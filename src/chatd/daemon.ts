@@ -35,18 +35,21 @@ export interface ChatDaemonOptions {
   workerId: string;
   settings: WorkerSettings;
   tools?: readonly ChatTool[];
+  /** Shared with the stream endpoints; the daemon makes its own when absent. */
+  hub?: ChatEventHub;
   /** Base of the retry backoff (tests shorten it). */
   retryBaseDelayMs?: number;
 }
 
 export class ChatDaemon {
-  readonly hub = new ChatEventHub();
+  readonly hub: ChatEventHub;
   readonly hints: ChatHints;
   readonly tools: ToolRegistry;
   readonly worker: ChatWorker;
   readonly titles: TitleGenerator;
 
   constructor(private readonly options: ChatDaemonOptions) {
+    this.hub = options.hub ?? new ChatEventHub();
     this.hints = pubsubHints(options.pubsub);
     this.tools = new ToolRegistry(options.tools ?? []);
     this.titles = new TitleGenerator({

@@ -17,6 +17,8 @@ import { createPubsub } from "../pubsub/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { envProviderKeys } from "../llm/providers.js";
 import { ChatDaemon } from "../chatd/daemon.js";
+import { ChatEventHub } from "../chatd/events.js";
+import { WebSocketServer } from "ws";
 import type { ChatTool } from "../chatd/tools/registry.js";
 import { ReplicaRegistration } from "../replicas/registry.js";
 import { SecretCipher } from "../secrets/cipher.js";
@@ -84,6 +86,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     const replicaId = randomUUID();
     const metrics = createMetrics();
+    const hub = new ChatEventHub();
     const services: ApiServices = {
       database,
       pubsub,
@@ -95,10 +98,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       webDir: options.webDir ?? DEFAULT_WEB_DIR,
       version: VERSION,
       providerEnvKeys: envProviderKeys(options.env ?? process.env),
+      hub,
+      streamStats: { slowClosed: 0 },
     };
     const { app } = buildApp(services);
 
-    const httpServer = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port });
+    // WebSocket upgrades are handled by ws without a server of its own (node-server 2 wires it).
+    const wss = new WebSocketServer({ noServer: true });
+    const httpServer = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port, websocket: { server: wss } });
     await new Promise<void>((resolve, reject) => {
       httpServer.once("listening", resolve);
       httpServer.once("error", reject);
@@ -120,6 +127,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         }),
     );
 
+    // Runs before the HTTP drain (cleanups run in reverse).
+    cleanups.push(async () => {
+      // Upgraded sockets are not the HTTP server's to drain: close them, or shutdown would wait.
+      for (const client of wss.clients) client.close(1001, "server shutting down");
+      wss.close();
+    });
     const registration = new ReplicaRegistration(replicaId, database.db, log, {
       relayAddress: config.relayAddress ?? url,
       version: VERSION,
@@ -134,6 +147,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       envKeys: services.providerEnvKeys,
       log,
       workerId: replicaId,
+      hub,
       settings: {
         acquireIntervalMs: config.chatAcquireInterval,
         acquireBatchSize: config.chatAcquireBatchSize,

@@ -1,0 +1,177 @@
+/**
+ * One viewer of one chat (behavior.md section 4, `/{chat}/stream`).
+ *
+ * Order of work, which is what makes the stream exact:
+ * 1. subscribe to the chat's pubsub hints and (when this replica runs the chat) to the hub, before
+ *    reading anything, so no change can fall between the snapshot and the live stream;
+ * 2. send the snapshot: status, then the live episode's parts (only those after the client's
+ *    `after_part` when it is still the live episode, else a preview reset and all of them), then
+ *    durable messages after `after_id`, then the queue if it is not empty;
+ * 3. then live events, durable ones re-read from the database in hint order by a cursor (only
+ *    rows after the last one sent: catch-up never re-reads the history).
+ */
+import { and, asc, eq, gt, inArray } from "drizzle-orm";
+import type { Database } from "../db/client.js";
+import { chatMessages, chats } from "../db/schema/index.js";
+import type { Pubsub, PubsubMessage } from "../pubsub/pubsub.js";
+import { streamChannel, streamHintSchema, type ChatStatus, type StreamHint } from "../chats/hints.js";
+import { toChatMessageResponse, toQueuedMessageResponse, type ChatMessageResponse, type ChatQueuedMessageResponse } from "../chats/api.js";
+import { publicPart, type ChatMessagePart } from "../chats/parts.js";
+import { queuedMessages } from "../chats/store.js";
+import type { ChatEventHub, ChatStreamEvent } from "../chatd/events.js";
+import type { EventSocket } from "./socket.js";
+
+export type WireEvent =
+  | { type: "status"; chat_id: string; status: { status: ChatStatus } }
+  | { type: "message"; chat_id: string; message: ChatMessageResponse }
+  | { type: "message_part"; chat_id: string; message_part: { role: "assistant" | "tool"; part: ChatMessagePart; episode: string; seq: number } }
+  | { type: "preview_reset"; chat_id: string; preview_reset: { episode: string } }
+  | { type: "queue_update"; chat_id: string; queued_messages: ChatQueuedMessageResponse[] }
+  | { type: "retry"; chat_id: string; retry: NonNullable<StreamHint["retry"]> }
+  | { type: "error"; chat_id: string; error: { message: string } };
+
+export interface ResumePoint {
+  afterId: number;
+  afterPart?: { episode: string; seq: number } | undefined;
+}
+
+export interface ChatStreamDeps {
+  db: Database;
+  pubsub: Pubsub;
+  hub: ChatEventHub;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function partEvent(event: ChatStreamEvent): WireEvent | undefined {
+  if (event.type === "message_part") {
+    const { role, part, episode, seq } = event.message_part;
+    return { type: "message_part", chat_id: event.chat_id, message_part: { role, part: publicPart(part), episode, seq } };
+  }
+  if (event.type === "preview_reset") return { type: "preview_reset", chat_id: event.chat_id, preview_reset: { episode: event.episode } };
+  return undefined;
+}
+
+export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket: EventSocket<WireEvent>, resume: ResumePoint): Promise<void> {
+  let cursor = resume.afterId;
+  let snapshotSent = false;
+  const early: WireEvent[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>) => {
+    chain = chain.then(work).catch(() => socket.fail("failed to read chat updates"));
+  };
+
+  const readMessages = async (): Promise<WireEvent[]> => {
+    const rows = await deps.db
+      .select()
+      .from(chatMessages)
+      .where(
+        and(
+          eq(chatMessages.chatId, chatId),
+          gt(chatMessages.id, cursor),
+          eq(chatMessages.deleted, false),
+          inArray(chatMessages.visibility, ["user", "both"]),
+        ),
+      )
+      .orderBy(asc(chatMessages.id));
+    const last = rows.at(-1);
+    if (last) cursor = last.id;
+    return rows.map((row) => ({ type: "message", chat_id: chatId, message: toChatMessageResponse(row) }));
+  };
+  const readQueue = async (): Promise<WireEvent> => ({
+    type: "queue_update",
+    chat_id: chatId,
+    queued_messages: (await queuedMessages(deps.db, chatId)).map(toQueuedMessageResponse),
+  });
+  const readStatus = async (): Promise<WireEvent | undefined> => {
+    const [row] = await deps.db.select({ status: chats.status }).from(chats).where(eq(chats.id, chatId));
+    return row ? { type: "status", chat_id: chatId, status: { status: row.status } } : undefined;
+  };
+
+  const onHint = (message: PubsubMessage) => {
+    if (message.type === "missed") {
+      // Hints were lost while the listener reconnected: re-read everything they could have said.
+      enqueue(async () => {
+        const status = await readStatus();
+        socket.push(...(status ? [status] : []), ...(await readMessages()), await readQueue());
+      });
+      return;
+    }
+    const hint = streamHintSchema.safeParse(safeJson(message.payload));
+    if (!hint.success) return;
+    const h = hint.data;
+    enqueue(async () => {
+      const events: WireEvent[] = [];
+      if (h.status) events.push({ type: "status", chat_id: chatId, status: { status: h.status } });
+      if (h.full_refresh) cursor = 0;
+      if (h.after_message_id !== undefined || h.full_refresh) events.push(...(await readMessages()));
+      if (h.queue_update) events.push(await readQueue());
+      if (h.retry) events.push({ type: "retry", chat_id: chatId, retry: h.retry });
+      if (h.error) events.push({ type: "error", chat_id: chatId, error: { message: h.error } });
+      if (snapshotSent) socket.push(...events);
+      else early.push(...events);
+    });
+  };
+
+  const unsubscribeHints = await deps.pubsub.subscribe(streamChannel(chatId), onHint);
+  // Taking the buffer and subscribing happen in one synchronous step: no part can fall between.
+  const buffered = deps.hub.bufferedParts(chatId).flatMap((event) => partEvent(event) ?? []);
+  const episode = deps.hub.currentEpisode(chatId);
+  const unsubscribeHub = deps.hub.subscribeChat(chatId, (event) => {
+    const wire = partEvent(event);
+    if (!wire) return;
+    if (snapshotSent) socket.push(wire);
+    else early.push(wire);
+  });
+  socket.onClose(() => {
+    unsubscribeHub();
+    void unsubscribeHints().catch(() => undefined);
+  });
+
+  try {
+    const status = await readStatus();
+    const parts = resumeParts(buffered, episode, resume.afterPart, chatId);
+    // Messages first read under the same serialized chain as hints, so none is sent twice.
+    const snapshot: WireEvent[] = [];
+    await new Promise<void>((resolve, reject) => {
+      enqueue(async () => {
+        try {
+          snapshot.push(...(status ? [status] : []), ...parts, ...(await readMessages()));
+          const queue = await readQueue();
+          if (queue.type === "queue_update" && queue.queued_messages.length > 0) snapshot.push(queue);
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    socket.push(...snapshot);
+    snapshotSent = true;
+    socket.push(...early.splice(0));
+  } catch {
+    socket.fail("failed to load initial snapshot");
+  }
+}
+
+/** The buffered parts a (re)connecting client still needs, never one it already has. */
+function resumeParts(
+  buffered: WireEvent[],
+  episode: { id: string; seq: number } | undefined,
+  afterPart: ResumePoint["afterPart"],
+  chatId: string,
+): WireEvent[] {
+  if (!episode || buffered.length === 0) {
+    return afterPart && episode ? [{ type: "preview_reset", chat_id: chatId, preview_reset: { episode: episode.id } }] : [];
+  }
+  if (afterPart && afterPart.episode === episode.id) {
+    return buffered.filter((event) => event.type === "message_part" && event.message_part.episode === episode.id && event.message_part.seq > afterPart.seq);
+  }
+  const current = buffered.filter((event) => event.type === "message_part" && event.message_part.episode === episode.id);
+  return afterPart ? [{ type: "preview_reset", chat_id: chatId, preview_reset: { episode: episode.id } }, ...current] : current;
+}
