@@ -30,3 +30,28 @@ export function createMetrics(): ServerMetrics {
     }),
   };
 }
+
+/**
+ * Counters kept by other parts as plain numbers (the event hub, the stream sockets), exported
+ * at scrape time so those hot paths never touch prom-client.
+ */
+export function registerStreamMetrics(metrics: ServerMetrics, read: { droppedParts(): number; slowClosed(): number }): void {
+  new Counter({
+    name: "chatd_stream_parts_dropped_total",
+    help: "Streamed parts dropped because a running chat's part buffer was full.",
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(read.droppedParts());
+    },
+  });
+  new Counter({
+    name: "chatd_stream_slow_consumers_closed_total",
+    help: "Stream WebSockets closed because the client fell too far behind.",
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(read.slowClosed());
+    },
+  });
+}

@@ -12,7 +12,7 @@ import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, LoginThrottle } from "../auth/throt
 import type { ServerConfig } from "../config/config.js";
 import { openDatabase, type DatabaseHandle } from "../db/client.js";
 import { createLogger, type Logger } from "../observability/logger.js";
-import { createMetrics } from "../observability/metrics.js";
+import { createMetrics, registerStreamMetrics } from "../observability/metrics.js";
 import { createPubsub } from "../pubsub/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { envProviderKeys } from "../llm/providers.js";
@@ -101,6 +101,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       hub,
       streamStats: { slowClosed: 0 },
     };
+    registerStreamMetrics(metrics, { droppedParts: () => hub.droppedParts, slowClosed: () => services.streamStats.slowClosed });
     const { app } = buildApp(services);
 
     // WebSocket upgrades are handled by ws without a server of its own (node-server 2 wires it).

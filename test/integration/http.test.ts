@@ -63,6 +63,8 @@ describe("HTTP surface", () => {
     expect(response.status).toBe(200);
     expect(response.text).toMatch(/chatd_http_request_duration_seconds_bucket\{.*route="\/api\/v2\/users\/:user"/);
     expect(response.text).not.toContain(owner.id);
+    expect(response.text).toContain("chatd_stream_parts_dropped_total 0");
+    expect(response.text).toContain("chatd_stream_slow_consumers_closed_total 0");
   });
 
   it("publishes an OpenAPI document generated from the route schemas", async () => {
