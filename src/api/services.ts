@@ -8,6 +8,7 @@ import type { Pubsub } from "../pubsub/pubsub.js";
 import type { EnvProviderKeys } from "../llm/providers.js";
 import type { ChatEventHub } from "../chatd/events.js";
 import type { SocketStats } from "../streams/socket.js";
+import type { RelayDialer } from "../streams/relay.js";
 
 export interface ApiServices {
   database: DatabaseHandle;
@@ -26,4 +27,9 @@ export interface ApiServices {
   /** This replica's chat events (parts of the chats it runs). */
   hub: ChatEventHub;
   streamStats: SocketStats;
+  replicaId: string;
+  /** Reaches other replicas for the parts of chats they run (PostgreSQL only). */
+  relay?: RelayDialer;
+  /** The secret other replicas present to this one's relay endpoint. */
+  relaySecret?: string;
 }

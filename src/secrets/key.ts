@@ -46,19 +46,25 @@ function keyFromFile(dataDir: string): ResolvedKey {
   return { key: decodeKey(fs.readFileSync(file, "utf8"), file), source: "file", generated: false };
 }
 
-async function keyFromDatabase(handle: DatabaseHandle): Promise<ResolvedKey> {
+/**
+ * A random secret every replica shares, generated once into `server_secrets`: the first INSERT
+ * wins and every replica reads the winner back.
+ */
+export async function sharedSecret(handle: DatabaseHandle, name: string): Promise<{ value: string; generated: boolean }> {
   const candidate = generateKey().toString("base64");
   const inserted = await handle.db
     .insert(serverSecrets)
-    .values({ name: KEY_SECRET_NAME, value: candidate })
+    .values({ name, value: candidate })
     .onConflictDoNothing()
     .returning({ name: serverSecrets.name });
-  const [row] = await handle.db
-    .select({ value: serverSecrets.value })
-    .from(serverSecrets)
-    .where(eq(serverSecrets.name, KEY_SECRET_NAME));
-  if (!row) throw new Error("encryption key row vanished right after it was written");
-  return { key: decodeKey(row.value, "the database's encryption key"), source: "database", generated: inserted.length > 0 };
+  const [row] = await handle.db.select({ value: serverSecrets.value }).from(serverSecrets).where(eq(serverSecrets.name, name));
+  if (!row) throw new Error(`server secret ${name} vanished right after it was written`);
+  return { value: row.value, generated: inserted.length > 0 };
+}
+
+async function keyFromDatabase(handle: DatabaseHandle): Promise<ResolvedKey> {
+  const secret = await sharedSecret(handle, KEY_SECRET_NAME);
+  return { key: decodeKey(secret.value, "the database's encryption key"), source: "database", generated: secret.generated };
 }
 
 export async function resolveEncryptionKey(

@@ -22,7 +22,8 @@ import { WebSocketServer } from "ws";
 import type { ChatTool } from "../chatd/tools/registry.js";
 import { ReplicaRegistration } from "../replicas/registry.js";
 import { SecretCipher } from "../secrets/cipher.js";
-import { resolveEncryptionKey } from "../secrets/key.js";
+import { resolveEncryptionKey, sharedSecret } from "../secrets/key.js";
+import { RelayDialer, RELAY_SECRET_NAME } from "../streams/relay.js";
 import { VERSION } from "../version.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
@@ -56,6 +57,8 @@ export interface RunningServer {
   /** What the API runs on; in-process parts (and tests) reach the cipher and env presets here. */
   services: ApiServices;
   daemon: ChatDaemon;
+  /** Open WebSockets (viewers, relays): counted for operators, dropped to shed load or in tests. */
+  webSockets: { count(): number; dropAll(): void };
   /** Graceful stop; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -86,6 +89,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     const replicaId = randomUUID();
     const metrics = createMetrics();
+    // Embedded PGlite serves one process: there is no other replica to relay to or from.
+    const relaySecret = database.kind === "postgres" ? (await sharedSecret(database, RELAY_SECRET_NAME)).value : undefined;
     const hub = new ChatEventHub();
     const services: ApiServices = {
       database,
@@ -100,6 +105,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       providerEnvKeys: envProviderKeys(options.env ?? process.env),
       hub,
       streamStats: { slowClosed: 0 },
+      replicaId,
+      ...(relaySecret ? { relaySecret, relay: new RelayDialer(database.db, relaySecret) } : {}),
     };
     registerStreamMetrics(metrics, { droppedParts: () => hub.droppedParts, slowClosed: () => services.streamStats.slowClosed });
     const { app } = buildApp(services);
@@ -179,6 +186,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       log,
       services,
       daemon,
+      webSockets: {
+        count: () => wss.clients.size,
+        dropAll: () => {
+          for (const client of wss.clients) client.terminate();
+        },
+      },
       close: () => {
         closing ??= (async () => {
           log.info("shutting down");

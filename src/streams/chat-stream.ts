@@ -20,6 +20,7 @@ import { publicPart, type ChatMessagePart } from "../chats/parts.js";
 import { queuedMessages } from "../chats/store.js";
 import type { ChatEventHub, ChatStreamEvent } from "../chatd/events.js";
 import type { EventSocket } from "./socket.js";
+import type { RelayConnection, RelayDialer } from "./relay.js";
 
 export type WireEvent =
   | { type: "status"; chat_id: string; status: { status: ChatStatus } }
@@ -39,6 +40,48 @@ export interface ChatStreamDeps {
   db: Database;
   pubsub: Pubsub;
   hub: ChatEventHub;
+  /** This replica's id (the worker id of the chats it runs). */
+  replicaId: string;
+  /** Reaches the replica running a chat; absent on a single replica. */
+  relay?: RelayDialer;
+}
+
+/** behavior.md: a dropped relay is redialed after 500 ms while the chat still runs remotely. */
+export const RELAY_REDIAL_DELAY_MS = 500;
+
+/**
+ * Forwards each part at most once, whichever path (local hub, relay, redialed relay) brings it:
+ * within an episode only increasing `seq` passes; a new episode starts over.
+ */
+export class PartGate {
+  #episode: string | undefined;
+  #seq = 0;
+
+  get last(): { episode: string; seq: number } | undefined {
+    return this.#episode === undefined ? undefined : { episode: this.#episode, seq: this.#seq };
+  }
+
+  constructor(start?: { episode: string; seq: number }) {
+    if (start) {
+      this.#episode = start.episode;
+      this.#seq = start.seq;
+    }
+  }
+
+  admit(event: WireEvent): boolean {
+    if (event.type === "preview_reset") {
+      if (event.preview_reset.episode === this.#episode) return false;
+      this.#episode = event.preview_reset.episode;
+      this.#seq = 0;
+      return true;
+    }
+    if (event.type !== "message_part") return true;
+    const { episode, seq } = event.message_part;
+    if (episode === this.#episode && seq <= this.#seq) return false;
+    if (episode !== this.#episode) this.#episode = episode;
+    this.#seq = seq;
+    return true;
+  }
 }
 
 function safeJson(text: string): unknown {
@@ -49,7 +92,7 @@ function safeJson(text: string): unknown {
   }
 }
 
-function partEvent(event: ChatStreamEvent): WireEvent | undefined {
+export function partEvent(event: ChatStreamEvent): WireEvent | undefined {
   if (event.type === "message_part") {
     const { role, part, episode, seq } = event.message_part;
     return { type: "message_part", chat_id: event.chat_id, message_part: { role, part: publicPart(part), episode, seq } };
@@ -89,9 +132,57 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
     chat_id: chatId,
     queued_messages: (await queuedMessages(deps.db, chatId)).map(toQueuedMessageResponse),
   });
+  let running: { status: ChatStatus; workerId: string | null } = { status: "waiting", workerId: null };
   const readStatus = async (): Promise<WireEvent | undefined> => {
-    const [row] = await deps.db.select({ status: chats.status }).from(chats).where(eq(chats.id, chatId));
-    return row ? { type: "status", chat_id: chatId, status: { status: row.status } } : undefined;
+    const [row] = await deps.db.select({ status: chats.status, workerId: chats.workerId }).from(chats).where(eq(chats.id, chatId));
+    if (!row) return undefined;
+    running = { status: row.status, workerId: row.workerId };
+    return { type: "status", chat_id: chatId, status: { status: row.status } };
+  };
+
+  // Parts pass one gate whichever way they come, so none is sent twice.
+  const gate = new PartGate(resume.afterPart);
+  const sendPart = (event: WireEvent) => {
+    if (!gate.admit(event)) return;
+    if (snapshotSent) socket.push(event);
+    else early.push(event);
+  };
+
+  let relay: { workerId: string; connection?: RelayConnection } | undefined;
+  const closeRelay = () => {
+    relay?.connection?.close();
+    relay = undefined;
+  };
+  /** Dials the replica running the chat, or drops the relay when the chat no longer runs elsewhere. */
+  const followWorker = () => {
+    const remote = running.status === "running" && running.workerId !== null && running.workerId !== deps.replicaId ? running.workerId : undefined;
+    if (!remote || !deps.relay || socket.closed) {
+      closeRelay();
+      return;
+    }
+    if (relay?.workerId === remote) return;
+    closeRelay();
+    const attempt: { workerId: string; connection?: RelayConnection } = { workerId: remote };
+    relay = attempt;
+    void deps.relay
+      .dial(chatId, remote, gate.last, {
+        onEvent: (event) => {
+          if (relay === attempt) sendPart(event);
+        },
+        onClose: () => {
+          if (relay !== attempt) return;
+          relay = undefined;
+          // Still running over there: try again shortly (the gate drops what we already have).
+          setTimeout(() => {
+            if (!socket.closed && relay === undefined) followWorker();
+          }, RELAY_REDIAL_DELAY_MS).unref();
+        },
+      })
+      .then((connection) => {
+        // A dial for a worker the chat has since left is discarded.
+        if (relay !== attempt || socket.closed) connection?.close();
+        else if (connection) attempt.connection = connection;
+      });
   };
 
   const onHint = (message: PubsubMessage) => {
@@ -108,7 +199,11 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
     const h = hint.data;
     enqueue(async () => {
       const events: WireEvent[] = [];
-      if (h.status) events.push({ type: "status", chat_id: chatId, status: { status: h.status } });
+      if (h.status) {
+        running = { status: h.status, workerId: h.worker_id ?? null };
+        followWorker();
+        events.push({ type: "status", chat_id: chatId, status: { status: h.status } });
+      }
       if (h.full_refresh) cursor = 0;
       if (h.after_message_id !== undefined || h.full_refresh) events.push(...(await readMessages()));
       if (h.queue_update) events.push(await readQueue());
@@ -123,20 +218,20 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
   // Taking the buffer and subscribing happen in one synchronous step: no part can fall between.
   const buffered = deps.hub.bufferedParts(chatId).flatMap((event) => partEvent(event) ?? []);
   const episode = deps.hub.currentEpisode(chatId);
+  // Admitted now, before any live part can pass the gate ahead of them.
+  const parts = resumeParts(buffered, episode, resume.afterPart, chatId).filter((event) => gate.admit(event));
   const unsubscribeHub = deps.hub.subscribeChat(chatId, (event) => {
     const wire = partEvent(event);
-    if (!wire) return;
-    if (snapshotSent) socket.push(wire);
-    else early.push(wire);
+    if (wire) sendPart(wire);
   });
   socket.onClose(() => {
+    closeRelay();
     unsubscribeHub();
     void unsubscribeHints().catch(() => undefined);
   });
 
   try {
     const status = await readStatus();
-    const parts = resumeParts(buffered, episode, resume.afterPart, chatId);
     // Messages first read under the same serialized chain as hints, so none is sent twice.
     const snapshot: WireEvent[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -154,13 +249,14 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
     socket.push(...snapshot);
     snapshotSent = true;
     socket.push(...early.splice(0));
+    followWorker();
   } catch {
     socket.fail("failed to load initial snapshot");
   }
 }
 
 /** The buffered parts a (re)connecting client still needs, never one it already has. */
-function resumeParts(
+export function resumeParts(
   buffered: WireEvent[],
   episode: { id: string; seq: number } | undefined,
   afterPart: ResumePoint["afterPart"],

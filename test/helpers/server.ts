@@ -59,15 +59,19 @@ export interface TestServerOptions {
   retryBaseDelayMs?: number;
   /** Extra server flags (`chat-heartbeat-interval`, …). */
   flags?: Record<string, string>;
+  /** Another replica on this database (PostgreSQL): the first server owns and destroys it. */
+  database?: FreshDatabase;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const database = await freshDatabase();
+  const ownsDatabase = options.database === undefined;
+  const database = options.database ?? (await freshDatabase());
   const logs: string[] = [];
   const config = loadConfig(
     {
       listen: "127.0.0.1:0",
-      "data-dir": database.location.dataDir,
+      // Each replica has its own data directory (encryption key file, PGlite lock).
+      "data-dir": ownsDatabase ? database.location.dataDir : path.join(database.location.dataDir, `replica-${Date.now()}`),
       "database-url": database.location.databaseUrl,
       "log-level": "debug",
       ...options.flags,
@@ -134,7 +138,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       makeUser((body) => request("/api/v2/users", { method: "POST", body, token: creator.token }), roles, name),
     close: async () => {
       await server.close();
-      await database.destroy();
+      if (ownsDatabase) await database.destroy();
     },
   };
 }

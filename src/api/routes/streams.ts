@@ -7,14 +7,15 @@
 import { upgradeWebSocket } from "@hono/node-server";
 import type { Context, Hono } from "hono";
 import type { WSContext } from "hono/ws";
-import { runChatStream, type ResumePoint, type WireEvent } from "../../streams/chat-stream.js";
+import { partEvent, resumeParts, runChatStream, type ResumePoint, type WireEvent } from "../../streams/chat-stream.js";
+import { relayPath, relaySecretMatches, RELAY_SECRET_HEADER } from "../../streams/relay.js";
 import { EventSocket } from "../../streams/socket.js";
 import { runWatch, type WatchEvent } from "../../streams/watch.js";
 import type { AppEnv } from "../context.js";
 import { requireActor } from "../context.js";
 import { badRequest } from "../errors.js";
 import type { ApiServices } from "../services.js";
-import { CHATS_PATH, loadChat } from "./chats-common.js";
+import { CHATS_PATH, isUuid, loadChat } from "./chats-common.js";
 
 const AFTER_PART_PATTERN = /^([A-Za-z0-9-]{1,64}):(\d{1,12})$/;
 
@@ -39,6 +40,35 @@ export function parseResume(query: URLSearchParams): ResumePoint {
 export function registerStreamRoutes(app: Hono<AppEnv>, services: ApiServices): void {
   const { db } = services.database;
 
+  // Replica to replica: the parts of a chat running here. Authenticated by the shared relay
+  // secret only; never reachable with a user's credentials.
+  app.get(relayPath(":chat"), (c) => {
+    if (!services.relaySecret || !relaySecretMatches(c.req.header(RELAY_SECRET_HEADER), services.relaySecret)) {
+      return c.json({ message: "Relay authentication failed." }, 401);
+    }
+    const chatId = c.req.param("chat") ?? "";
+    if (!isUuid(chatId)) throw badRequest("Invalid chat ID.");
+    const resume = parseResume(new URL(c.req.url).searchParams);
+    requireUpgrade(c);
+    let socket: EventSocket<WireEvent> | undefined;
+    return upgradeWebSocket(c, {
+      onOpen: (_event, ws: WSContext) => {
+        const relaySocket = new EventSocket<WireEvent>(ws, services.streamStats);
+        socket = relaySocket;
+        const buffered = services.hub.bufferedParts(chatId).flatMap((event) => partEvent(event) ?? []);
+        const parts = resumeParts(buffered, services.hub.currentEpisode(chatId), resume.afterPart, chatId);
+        const unsubscribe = services.hub.subscribeChat(chatId, (event) => {
+          const wire = partEvent(event);
+          if (wire) relaySocket.push(wire);
+        });
+        relaySocket.onClose(unsubscribe);
+        relaySocket.push(...parts);
+      },
+      onClose: () => socket?.close(),
+      onError: () => socket?.close(),
+    });
+  });
+
   app.get(`${CHATS_PATH}/watch`, (c) => {
     const actor = requireActor(c);
     requireUpgrade(c);
@@ -62,7 +92,12 @@ export function registerStreamRoutes(app: Hono<AppEnv>, services: ApiServices): 
     return upgradeWebSocket(c, {
       onOpen: (_event, ws: WSContext) => {
         socket = new EventSocket<WireEvent>(ws, services.streamStats);
-        void runChatStream({ db, pubsub: services.pubsub, hub: services.hub }, chat.id, socket, resume);
+        void runChatStream(
+          { db, pubsub: services.pubsub, hub: services.hub, replicaId: services.replicaId, ...(services.relay ? { relay: services.relay } : {}) },
+          chat.id,
+          socket,
+          resume,
+        );
       },
       onClose: () => socket?.close(),
       onError: () => socket?.close(),
