@@ -56,7 +56,11 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string | undefined;
   /** Skip migrations (the caller runs them, e.g. `chatd migrate`). Default false. */
   skipMigrations?: boolean;
+  /** Sees every query the query builder sends (diagnostics, and tests that count reads). */
+  onQuery?: QueryObserver;
 }
+
+export type QueryObserver = (query: string, params: unknown[]) => void;
 
 /**
  * Drizzle's node-postgres driver passes per-query type parsers that fall back to pg's global
@@ -66,11 +70,14 @@ export interface OpenDatabaseOptions {
 pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8);
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.skipMigrations ?? false);
-  return openPglite(options.dataDir, options.skipMigrations ?? false);
+  const logger = options.onQuery ? { logQuery: options.onQuery } : undefined;
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.skipMigrations ?? false, logger);
+  return openPglite(options.dataDir, options.skipMigrations ?? false, logger);
 }
 
-async function openPostgres(databaseUrl: string, skipMigrations: boolean): Promise<DatabaseHandle> {
+type QueryLogger = { logQuery: QueryObserver } | undefined;
+
+async function openPostgres(databaseUrl: string, skipMigrations: boolean, logger: QueryLogger): Promise<DatabaseHandle> {
   const connection: pg.ClientConfig = { connectionString: databaseUrl, application_name: "chatd" };
   const pool = new pg.Pool({ ...connection, max: PG_POOL_MAX, connectionTimeoutMillis: PG_CONNECTION_TIMEOUT_MS });
   // An idle client that errors (server restart) must not crash the process; the pool drops it.
@@ -81,7 +88,7 @@ async function openPostgres(databaseUrl: string, skipMigrations: boolean): Promi
     await pool.end();
     throw error;
   }
-  const db: Database = drizzlePg(pool, { schema });
+  const db: Database = drizzlePg(pool, { schema, ...(logger ? { logger } : {}) });
   return {
     kind: "postgres",
     db,
@@ -93,7 +100,7 @@ async function openPostgres(databaseUrl: string, skipMigrations: boolean): Promi
   };
 }
 
-async function openPglite(dataDir: string, skipMigrations: boolean): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, skipMigrations: boolean, logger: QueryLogger): Promise<DatabaseHandle> {
   const lock: DataDirLock = acquireDataDirLock(dataDir);
   let client: PGlite | undefined;
   try {
@@ -110,7 +117,7 @@ async function openPglite(dataDir: string, skipMigrations: boolean): Promise<Dat
     throw error;
   }
   const pglite = client;
-  const db: Database = drizzlePglite(pglite, { schema });
+  const db: Database = drizzlePglite(pglite, { schema, ...(logger ? { logger } : {}) });
   let closed = false;
   return {
     kind: "pglite",

@@ -10,7 +10,7 @@ import type { ApiServices } from "../api/services.js";
 import { deleteExpiredSessions } from "../auth/credentials.js";
 import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, LoginThrottle } from "../auth/throttle.js";
 import type { ServerConfig } from "../config/config.js";
-import { openDatabase, type DatabaseHandle } from "../db/client.js";
+import { openDatabase, type DatabaseHandle, type QueryObserver } from "../db/client.js";
 import { createLogger, type Logger } from "../observability/logger.js";
 import { createMetrics, registerStreamMetrics } from "../observability/metrics.js";
 import { createPubsub } from "../pubsub/index.js";
@@ -45,6 +45,8 @@ export interface StartOptions {
   chatTools?: readonly ChatTool[];
   /** Base of the model-call retry backoff; tests shorten it. */
   retryBaseDelayMs?: number;
+  /** Sees every query (tests that assert what is read). */
+  onQuery?: QueryObserver;
 }
 
 export interface RunningServer {
@@ -70,7 +72,11 @@ function listenUrl(address: AddressInfo): string {
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
-  const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const database = await openDatabase({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+  });
   const cleanups: Array<() => Promise<void>> = [() => database.close()];
   const undo = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

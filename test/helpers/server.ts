@@ -61,6 +61,7 @@ export interface TestServerOptions {
   flags?: Record<string, string>;
   /** Another replica on this database (PostgreSQL): the first server owns and destroys it. */
   database?: FreshDatabase;
+  onQuery?: (query: string, params: unknown[]) => void;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -82,6 +83,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logDestination: { write: (line: string) => void logs.push(line) },
     webDir: options.webDir ?? path.join(database.location.dataDir, "no-web-ui"),
     env: options.env ?? {},
+    ...(options.onQuery ? { onQuery: options.onQuery } : {}),
     retryBaseDelayMs: options.retryBaseDelayMs ?? 5,
     ...(options.chatTools ? { chatTools: options.chatTools } : {}),
   });
