@@ -79,6 +79,8 @@ export const chatMessageSchema = z
     content: z.array(chatMessagePartSchema),
     /** Present when the provider reported any usage for this message. */
     usage: chatMessageUsageSchema.optional(),
+    /** What this step cost, in micro-dollars; present only when the model config is priced. */
+    total_cost_micros: z.number().int().optional(),
   })
   .meta({ id: "ChatMessage" });
 export type ChatMessageResponse = z.infer<typeof chatMessageSchema>;
@@ -107,6 +109,7 @@ export function toChatMessageResponse(row: ChatMessageRow): ChatMessageResponse 
     role: row.role,
     content: decodeParts(row.content).map(publicPart),
     ...(usage ? { usage } : {}),
+    ...(row.totalCostMicros === null ? {} : { total_cost_micros: row.totalCostMicros }),
   };
 }
 

@@ -2,6 +2,7 @@
 import { runMigrate } from "./migrate.js";
 import { runServer } from "./server.js";
 import { runUsers } from "./users.js";
+import { runChat } from "./chat.js";
 import { UsageError } from "./usage.js";
 import { ConfigError } from "../config/config.js";
 import { DataDirLockedError } from "../db/lock.js";
@@ -13,6 +14,8 @@ Usage:
   chatd migrate [flags]           apply database migrations and exit
   chatd users create [flags]      create a user (--username, --email, --password or
                                   CHATD_USER_PASSWORD, [--name], [--role owner|admin|member])
+  chatd chat "<prompt>"           start a chat and print it live ([--model ID] [--workspace ID])
+  chatd chat --follow <chat-id>   attach to a chat (server: --url or CHATD_URL; token: CHATD_TOKEN)
 
 Server flags (or environment variables):
   --listen host:port              CHATD_LISTEN (127.0.0.1:3000)
@@ -38,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return runMigrate(rest);
     case "users":
       return runUsers(rest);
+    case "chat":
+      return runChat(rest);
     case undefined:
     case "help":
     case "--help":

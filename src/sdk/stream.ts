@@ -1,0 +1,111 @@
+/**
+ * The typed stream client: follows one chat's WebSocket, parses every event, and on a dropped
+ * connection reconnects with backoff and its cursor (the last message id and the last part's
+ * episode:seq), so the caller sees each event once, in order, across reconnects.
+ */
+import WebSocket from "ws";
+import { z } from "zod";
+import { chatMessageSchema, chatQueuedMessageSchema } from "../chats/api.js";
+import { CHAT_STATUSES } from "../chats/hints.js";
+import { chatMessagePartSchema } from "../chats/parts.js";
+import { ChatdError, type ChatdClient } from "./client.js";
+
+export const streamEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("status"), chat_id: z.string(), status: z.object({ status: z.enum(CHAT_STATUSES) }) }),
+  z.object({ type: z.literal("message"), chat_id: z.string(), message: chatMessageSchema }),
+  z.object({
+    type: z.literal("message_part"),
+    chat_id: z.string(),
+    message_part: z.object({ role: z.enum(["assistant", "tool"]), part: chatMessagePartSchema, episode: z.string(), seq: z.number().int() }),
+  }),
+  z.object({ type: z.literal("preview_reset"), chat_id: z.string(), preview_reset: z.object({ episode: z.string() }) }),
+  z.object({ type: z.literal("queue_update"), chat_id: z.string(), queued_messages: z.array(chatQueuedMessageSchema) }),
+  z.object({
+    type: z.literal("retry"),
+    chat_id: z.string(),
+    retry: z.object({ attempt: z.number(), delay_ms: z.number(), error: z.string(), retrying_at: z.string() }),
+  }),
+  z.object({ type: z.literal("error"), chat_id: z.string(), error: z.object({ message: z.string() }) }),
+]);
+export type StreamEvent = z.infer<typeof streamEventSchema>;
+
+const frameSchema = z.object({ type: z.enum(["ping", "data", "error"]), data: z.unknown().optional() });
+
+/** First reconnect delay, and its cap: quick after a blip, gentle on a restarting server. */
+export const RECONNECT_INITIAL_DELAY_MS = 250;
+export const RECONNECT_MAX_DELAY_MS = 5_000;
+
+export interface FollowOptions {
+  onEvent(event: StreamEvent): void;
+  /** Called when a connection drops and the client will reconnect. */
+  onReconnect?(delayMs: number, reason: string): void;
+  /** Stops following (resolves the returned promise). */
+  signal: AbortSignal;
+  afterId?: number;
+}
+
+export async function followChat(client: ChatdClient, chatId: string, options: FollowOptions): Promise<void> {
+  let afterId = options.afterId ?? 0;
+  let afterPart: string | undefined;
+  let delay = RECONNECT_INITIAL_DELAY_MS;
+  while (!options.signal.aborted) {
+    const url = new URL(`${client.baseUrl.replace(/^http/, "ws")}/api/experimental/chats/${encodeURIComponent(chatId)}/stream`);
+    url.searchParams.set("after_id", String(afterId));
+    if (afterPart) url.searchParams.set("after_part", afterPart);
+    const reason = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(url, { headers: { Authorization: client.authorization } });
+      const stop = () => ws.close();
+      options.signal.addEventListener("abort", stop, { once: true });
+      ws.on("open", () => {
+        delay = RECONNECT_INITIAL_DELAY_MS;
+      });
+      ws.on("message", (data: WebSocket.RawData) => {
+        const frame = frameSchema.safeParse(safeJson(data.toString()));
+        if (!frame.success) return;
+        if (frame.data.type === "error") return;
+        if (frame.data.type !== "data") return;
+        const events = Array.isArray(frame.data.data) ? frame.data.data : [frame.data.data];
+        for (const raw of events) {
+          const parsed = streamEventSchema.safeParse(raw);
+          if (!parsed.success) continue;
+          const event = parsed.data;
+          if (event.type === "message") afterId = Math.max(afterId, event.message.id);
+          if (event.type === "message_part") afterPart = `${event.message_part.episode}:${event.message_part.seq}`;
+          options.onEvent(event);
+        }
+      });
+      ws.on("unexpected-response", (_request, response) => {
+        resolve(`HTTP ${response.statusCode ?? "?"}`);
+        ws.terminate();
+      });
+      ws.on("error", (error) => resolve(error.message));
+      ws.on("close", (code) => {
+        options.signal.removeEventListener("abort", stop);
+        resolve(`closed (${code})`);
+      });
+    });
+    if (options.signal.aborted) return;
+    // A refusal (unknown chat, bad credential) will not go away by retrying.
+    const status = /^HTTP (4\d\d)$/.exec(reason);
+    if (status?.[1]) throw new ChatdError(Number(status[1]), `the server refused the stream (${reason})`);
+    options.onReconnect?.(delay, reason);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, delay);
+      function done() {
+        clearTimeout(timer);
+        options.signal.removeEventListener("abort", done);
+        resolve();
+      }
+      options.signal.addEventListener("abort", done, { once: true });
+    });
+    delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
