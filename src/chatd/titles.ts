@@ -4,6 +4,7 @@
  * and then on the chat's own model, cleaned, and published as `title_change`. The daemon waits for
  * titles in flight on shutdown.
  */
+import { setMaxListeners } from "node:events";
 import { generateText } from "ai";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../observability/logger.js";
@@ -46,7 +47,10 @@ export class TitleGenerator {
       log: Logger;
       retryBaseDelayMs?: number;
     },
-  ) {}
+  ) {
+    // One listener per title in flight: many at once is normal, not a leak.
+    setMaxListeners(0, this.#stop.signal);
+  }
 
   /** Starts title generation for `chat` if it still has its fallback title; never throws. */
   start(chat: ChatRow, own: ResolvedModel): void {

@@ -62,6 +62,8 @@ export class PostgresPubsub implements Pubsub {
   /** subscribe() calls waiting for the next `ready` connection. */
   private readonly readyWaiters = new Set<() => void>();
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Tail of the listener connection's queries: pg wants one at a time per client. */
+  private clientQueue: Promise<unknown> = Promise.resolve();
   private delayMs = RECONNECT_INITIAL_DELAY_MS;
   private started = false;
   private closed = false;
@@ -177,7 +179,7 @@ export class PostgresPubsub implements Pubsub {
     const wanted = this.registry.has(channel);
     if (wanted === this.listening.has(channel)) return;
     try {
-      await client.query(`${wanted ? "LISTEN" : "UNLISTEN"} ${quoteIdentifier(channel)}`);
+      await this.exclusive(() => client.query(`${wanted ? "LISTEN" : "UNLISTEN"} ${quoteIdentifier(channel)}`));
     } catch (error) {
       // This connection's LISTEN state is now unknown; only a fresh one is trustworthy.
       this.connectionLost(client, error);
@@ -186,6 +188,13 @@ export class PostgresPubsub implements Pubsub {
     if (client !== this.ready) return;
     if (wanted) this.listening.add(channel);
     else this.listening.delete(channel);
+  }
+
+  /** Runs `query` after every query already sent on the listener connection. */
+  private exclusive<T>(query: () => Promise<T>): Promise<T> {
+    const run = this.clientQueue.then(query, query);
+    this.clientQueue = run.catch(() => undefined);
+    return run;
   }
 
   private connect(): void {
@@ -217,7 +226,7 @@ export class PostgresPubsub implements Pubsub {
     if (client !== this.client) return;
     const channels = this.registry.channelNames();
     try {
-      if (channels.length > 0) await client.query(channels.map((c) => `LISTEN ${quoteIdentifier(c)}`).join("; "));
+      if (channels.length > 0) await this.exclusive(() => client.query(channels.map((c) => `LISTEN ${quoteIdentifier(c)}`).join("; ")));
     } catch (error) {
       this.connectionLost(client, error);
       return;

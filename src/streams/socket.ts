@@ -4,8 +4,9 @@
  * frame holding an array of at most MAX_EVENTS_PER_FRAME events: a write per event costs ten times
  * more (libs.md d). A ping frame every PING_INTERVAL_MS keeps proxies from closing idle streams.
  *
- * A viewer that cannot keep up is cut off rather than allowed to grow the server's memory: when
- * its unsent events or the socket's unsent bytes pass their caps it gets an error frame and is
+ * A burst larger than a frame is sent at once in full frames, so a fast producer never piles up
+ * events here. A viewer that cannot keep up is cut off rather than allowed to grow the server's
+ * memory: when the socket's unsent bytes pass MAX_BUFFERED_BYTES it gets an error frame and is
  * closed (it can reconnect and resume). Drops are counted.
  */
 import type { WSContext } from "hono/ws";
@@ -14,8 +15,6 @@ import type { WSContext } from "hono/ws";
 export const MAX_EVENTS_PER_FRAME = 256;
 /** behavior.md: a ping every 15 s. */
 export const PING_INTERVAL_MS = 15_000;
-/** Events waiting for the next flush; a viewer this far behind is too slow to keep. */
-export const MAX_PENDING_EVENTS = 8_192;
 /** Bytes the socket has not sent yet: above this the client is not reading. */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** WebSocket close code for "try again later" (RFC 6455 registry). */
@@ -62,10 +61,14 @@ export class EventSocket<E> {
 
   push(...events: E[]): void {
     if (this.#closed || events.length === 0) return;
-    this.#pending.push(...events);
-    if (this.#pending.length > MAX_PENDING_EVENTS || bufferedAmount(this.ws.raw) > MAX_BUFFERED_BYTES) {
+    if (bufferedAmount(this.ws.raw) > MAX_BUFFERED_BYTES) {
       this.stats.slowClosed++;
       this.fail("stream consumer is too slow; reconnect to resume", CLOSE_TRY_AGAIN_LATER);
+      return;
+    }
+    this.#pending.push(...events);
+    if (this.framing === "batched" && this.#pending.length >= MAX_EVENTS_PER_FRAME) {
+      this.#flush();
       return;
     }
     if (!this.#flushScheduled) {

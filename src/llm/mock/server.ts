@@ -8,6 +8,7 @@
  * request (recorded headers and paths carry "[present]" instead); `close()` ends every open
  * stream at once, including hung ones, so test teardown never waits on a delay.
  */
+import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { anthropic } from "./anthropic.js";
@@ -88,6 +89,8 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
   let waiters: Waiter[] = [];
   let idCounter = 0;
   const shutdown = new AbortController();
+  // Every stream in flight listens for shutdown: hundreds at once is a load test, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const nextId = (prefix: string) => `${prefix}mock_${++idCounter}`;
 
   const enqueue = (...turns: MockTurnSource[]) => {
