@@ -109,6 +109,7 @@ async function printChat(client: ChatdClient, chatId: string): Promise<number> {
         }
         firstStatus = false;
         if (event.status.status === "running" || event.status.status === "pending") sawRunning = true;
+        process.stderr.write(`${DIM}[${event.status.status}]${RESET}\n`);
         if (sawRunning && (event.status.status === "waiting" || event.status.status === "error")) {
           final = event.status.status;
           stop.abort();

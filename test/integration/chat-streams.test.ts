@@ -150,6 +150,10 @@ describe("watch", () => {
       const created = events.find((x) => field(x, "kind") === "created");
       expect(field(field(created, "chat"), "owner_id")).toBe(owner.id);
       await client.waitForEvents((e) => e.some((x) => field(x, "kind") === "status_change" && field(field(x, "chat"), "id") === chatId), "status change");
+      expect((await t.request(`${CHATS}/${chatId}`, { method: "PATCH", token: owner.token, body: { archived: true } })).status).toBe(204);
+      await client.waitForEvents((e) => e.some((x) => field(x, "kind") === "deleted" && field(field(x, "chat"), "id") === chatId), "deleted event");
+      expect((await t.request(`${CHATS}/${chatId}`, { method: "PATCH", token: owner.token, body: { archived: false } })).status).toBe(204);
+      await client.waitForEvents((e) => e.filter((x) => field(x, "kind") === "created" && field(field(x, "chat"), "id") === chatId).length === 2, "created again");
       expect(client.frames.filter((f) => f.type === "data").every((f) => !Array.isArray(f.data))).toBe(true);
       expect(otherClient.events()).toEqual([]);
     } finally {
