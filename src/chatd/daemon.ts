@@ -21,10 +21,10 @@ import { assemblePrompt, type ResolvedFile } from "./prompt/assemble.js";
 import { ToolRegistry, type ChatTool } from "./tools/registry.js";
 import { ChatWorker, type WorkerSettings } from "./worker.js";
 import { TitleGenerator } from "./titles.js";
+import { isUuid } from "../util/parse.js";
 
 /** user_configs key of the owner's personal instructions (behavior.md section 1). */
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ChatDaemonOptions {
   db: Database;
@@ -143,7 +143,7 @@ export class ChatDaemon {
 
   /** The owner's files that the history references, for image and file parts. */
   async #files(ownerId: string, history: readonly HistoryMessage[]): Promise<Map<string, ResolvedFile>> {
-    const ids = [...new Set(history.flatMap((m) => m.parts.flatMap((p) => (p.type === "file" && p.file_id && UUID.test(p.file_id) ? [p.file_id] : []))))];
+    const ids = [...new Set(history.flatMap((m) => m.parts.flatMap((p) => (p.type === "file" && p.file_id && isUuid(p.file_id) ? [p.file_id] : []))))];
     const files = new Map<string, ResolvedFile>();
     if (ids.length === 0) return files;
     try {

@@ -20,6 +20,7 @@ import { acquireChats, finishRun, heartbeatChat, recoverStaleChats, type Lease, 
 import type { ChatRow } from "../chats/store.js";
 import type { ChatEventHub } from "./events.js";
 import type { RunEnd, StopCause } from "./loop/run.js";
+import { safeJson } from "../util/parse.js";
 
 export interface WorkerSettings {
   acquireIntervalMs: number;
@@ -235,13 +236,5 @@ export class ChatWorker {
       }
     }
     await Promise.all([...this.#runs.values()].map((run) => run.done));
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { renderFileReference, type ChatMessagePart } from "./parts.js";
 import type { NewMessage } from "./store.js";
+import { isUuid } from "../util/parse.js";
 
 /** A message is typed by a person; 100 parts is far beyond any real one and bounds the work per request. */
 export const MAX_INPUT_PARTS = 100;
@@ -51,7 +52,6 @@ export class ChatInputError extends Error {
 }
 
 const INVALID_PART = "Invalid input part.";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Finds a file the caller may attach; undefined when it does not exist or is not theirs. */
 export type AttachableFileLookup = (fileId: string) => Promise<{ mediaType: string } | undefined>;
@@ -96,7 +96,7 @@ export async function validateInputParts(
       case "file": {
         const fileId = (part.file_id ?? "").trim();
         if (fileId === "") throw new ChatInputError(INVALID_PART, `${at}.file_id is required for file parts.`);
-        const file = UUID.test(fileId) ? await lookupFile(fileId.toLowerCase()) : undefined;
+        const file = isUuid(fileId) ? await lookupFile(fileId.toLowerCase()) : undefined;
         if (!file) throw new ChatInputError(INVALID_PART, `${at}.file_id references a file that does not exist.`);
         parts.push({ type: "file", file_id: fileId.toLowerCase(), media_type: file.mediaType });
         break;

@@ -7,6 +7,7 @@ import { chatMessagesResponseSchema, chatSchema, type ChatResponse } from "../ch
 import type { ChatInputPart } from "../chats/input.js";
 import { modelConfigResponseSchema } from "../llm/model-configs.js";
 import { errorResponseSchema } from "../api/errors.js";
+import { safeJson } from "../util/parse.js";
 
 export class ChatdError extends Error {
   constructor(
@@ -69,13 +70,5 @@ export class ChatdClient {
 
   modelConfigs() {
     return this.#request(z.array(modelConfigResponseSchema), "/api/experimental/chats/model-configs");
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -9,6 +9,7 @@ import { chatMessageSchema, chatQueuedMessageSchema } from "../chats/api.js";
 import { CHAT_STATUSES } from "../chats/hints.js";
 import { chatMessagePartSchema } from "../chats/parts.js";
 import { ChatdError, type ChatdClient } from "./client.js";
+import { safeJson } from "../util/parse.js";
 
 export const streamEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("status"), chat_id: z.string(), status: z.object({ status: z.enum(CHAT_STATUSES) }) }),
@@ -99,13 +100,5 @@ export async function followChat(client: ChatdClient, chatId: string, options: F
       options.signal.addEventListener("abort", done, { once: true });
     });
     delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS);
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

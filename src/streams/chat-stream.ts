@@ -21,6 +21,7 @@ import { queuedMessages } from "../chats/store.js";
 import type { ChatEventHub, ChatStreamEvent } from "../chatd/events.js";
 import type { EventSocket } from "./socket.js";
 import type { RelayConnection, RelayDialer } from "./relay.js";
+import { safeJson } from "../util/parse.js";
 
 export type WireEvent =
   | { type: "status"; chat_id: string; status: { status: ChatStatus } }
@@ -84,13 +85,6 @@ export class PartGate {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export function partEvent(event: ChatStreamEvent): WireEvent | undefined {
   if (event.type === "message_part") {

@@ -15,6 +15,7 @@ import type { Database } from "../db/client.js";
 import { replicas } from "../db/schema/index.js";
 import { chatMessagePartSchema } from "../chats/parts.js";
 import type { WireEvent } from "./chat-stream.js";
+import { safeJson } from "../util/parse.js";
 
 export const RELAY_SECRET_NAME = "relay_secret";
 export const RELAY_SECRET_HEADER = "X-Chatd-Relay-Secret";
@@ -93,13 +94,5 @@ export class RelayDialer {
     });
     if (!opened) return undefined;
     return { close: () => ws.close() };
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -9,6 +9,7 @@ import { chats } from "../db/schema/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { ownerChannel, ownerHintSchema, type OwnerHint } from "../chats/hints.js";
 import type { EventSocket } from "./socket.js";
+import { safeJson } from "../util/parse.js";
 
 export interface WatchEvent {
   kind: OwnerHint["kind"];
@@ -26,13 +27,6 @@ export interface WatchEvent {
   };
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export async function runWatch(deps: { db: Database; pubsub: Pubsub }, ownerId: string, socket: EventSocket<WatchEvent>): Promise<void> {
   let chain: Promise<void> = Promise.resolve();

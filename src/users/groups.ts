@@ -5,6 +5,7 @@ import type { Queryable } from "../db/client.js";
 import { groupMembers, groups, users } from "../db/schema/index.js";
 import { conflict, notFound } from "../api/errors.js";
 import { uniqueViolation } from "../db/errors.js";
+import { isUuid } from "../util/parse.js";
 
 export type GroupRow = typeof groups.$inferSelect;
 
@@ -28,10 +29,9 @@ export const groupResponseSchema = z
   .meta({ id: "Group" });
 export type GroupResponse = z.infer<typeof groupResponseSchema>;
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findGroupByRef(q: Queryable, ref: string): Promise<GroupRow> {
-  const where = UUID_PATTERN.test(ref) ? eq(groups.id, ref) : sql`lower(${groups.name}) = lower(${ref})`;
+  const where = isUuid(ref) ? eq(groups.id, ref) : sql`lower(${groups.name}) = lower(${ref})`;
   const [row] = await q.select().from(groups).where(where).limit(1);
   if (!row) throw notFound("Group not found.");
   return row;

@@ -9,6 +9,7 @@ import { users } from "../db/schema/index.js";
 import { isRole, ROLES, type Role } from "../rbac/policy.js";
 import { conflict, notFound } from "../api/errors.js";
 import { uniqueViolation } from "../db/errors.js";
+import { isUuid } from "../util/parse.js";
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -65,7 +66,6 @@ export function toUserResponse(row: UserRow): UserResponse {
   };
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Resolves `me`, a user id or a username; 404 when none matches. */
 export async function findUserByRef(q: Queryable, ref: string, me: UserRow | undefined): Promise<UserRow> {
@@ -73,7 +73,7 @@ export async function findUserByRef(q: Queryable, ref: string, me: UserRow | und
     if (me) return me;
     throw notFound("User not found.");
   }
-  const where = UUID_PATTERN.test(ref) ? eq(users.id, ref) : sql`lower(${users.username}) = lower(${ref})`;
+  const where = isUuid(ref) ? eq(users.id, ref) : sql`lower(${users.username}) = lower(${ref})`;
   const [row] = await q.select().from(users).where(where).limit(1);
   if (!row) throw notFound("User not found.");
   return row;

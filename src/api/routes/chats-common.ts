@@ -14,14 +14,14 @@ import { ChatInputError, validateInputParts, type ChatInputPart, type ValidatedI
 import { can, type Action } from "../../rbac/policy.js";
 import { badRequest, forbidden, HttpError, notFound } from "../errors.js";
 import type { Actor } from "../context.js";
+import { isUuid } from "../../util/parse.js";
 
 export const CHATS_PATH = "/api/experimental/chats";
 export const CHAT_PATH = `${CHATS_PATH}/:chat`;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
-export const isUuid = (value: string): boolean => UUID.test(value);
+export { isUuid };
 
 /** Ids (UUIDs, integers) are short; the bound keeps a junk one out of error details and queries. */
 const MAX_ID_LENGTH = 64;

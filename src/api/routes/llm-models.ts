@@ -24,9 +24,9 @@ import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { assertDeploymentConfig } from "./llm-providers.js";
+import { isUuid } from "../../util/parse.js";
 
 const MODEL_CONFIGS_PATH = "/api/experimental/chats/model-configs";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Model ids are short ("claude-sonnet-4-5", "openai/gpt-5"); this bounds a pathological one. */
 const MAX_MODEL_LENGTH = 256;
 
@@ -75,7 +75,7 @@ function checkOptions(value: unknown): z.output<typeof modelCallConfigSchema> {
 
 const configParams = z.object({ id: z.string().max(64) });
 function parseConfigId(id: string): string {
-  if (!UUID.test(id)) throw badRequest("Invalid chat model config ID.");
+  if (!isUuid(id)) throw badRequest("Invalid chat model config ID.");
   return id;
 }
 

@@ -19,9 +19,9 @@ import { badRequest, conflict, forbidden, notFound } from "../errors.js";
 import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
+import { isUuid } from "../../util/parse.js";
 
 const PROVIDERS_PATH = "/api/experimental/chats/providers";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Longest API key accepted; real ones are a few hundred bytes at most. */
 const MAX_API_KEY_LENGTH = 4096;
 
@@ -47,7 +47,7 @@ export const baseUrlSchema = z
 const providerParams = z.object({ id: z.string().max(64) });
 
 function parseProviderId(id: string): string {
-  if (!UUID.test(id)) throw badRequest("Invalid chat provider ID.");
+  if (!isUuid(id)) throw badRequest("Invalid chat provider ID.");
   return id;
 }
 
