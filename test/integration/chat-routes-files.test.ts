@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatFiles, chatMessages } from "../../src/db/schema/index.js";
 import { decodeParts } from "../../src/chats/parts.js";
 import { MAX_CHAT_FILE_BYTES } from "../../src/chats/files.js";
-import { startSilentLlm, type SilentLlm } from "../helpers/silent-llm.js";
-import { field, startTestServer, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
+import { startChatRouteWorld, type ChatRouteWorld } from "../helpers/chat-routes.js";
+import { field, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
 
 const CHATS = "/api/experimental/chats";
 const FILES = `${CHATS}/files`;
@@ -22,29 +22,20 @@ const GIF = new TextEncoder().encode("GIF89a\u0001\u0000\u0001\u0000");
 const WEBP = new TextEncoder().encode("RIFF\u0024\u0000\u0000\u0000WEBPVP8 ");
 const SVG = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
 
+let world: ChatRouteWorld;
 let t: TestServer;
 let owner: TestUser;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
-let silentLlm: SilentLlm;
 
 beforeAll(async () => {
-  // Chats created here may be picked up by the worker: their model call goes nowhere, quietly.
-  silentLlm = await startSilentLlm();
-  const baseUrl = silentLlm.baseUrl;
-  t = await startTestServer();
-  owner = await t.createOwner();
-  admin = await t.createUser(owner, ["admin"]);
-  alice = await t.createUser(owner);
-  bob = await t.createUser(owner);
-  expect((await t.request(`${CHATS}/providers`, { method: "POST", token: admin.token, body: { provider: "anthropic", api_key: "sk-test", base_url: baseUrl } })).status).toBe(201);
-  const config = await t.request(`${CHATS}/model-configs`, { method: "POST", token: admin.token, body: { provider: "anthropic", model: "claude", context_limit: 200_000 } });
-  expect(config.status).toBe(201);
+  world = await startChatRouteWorld();
+  ({ t, owner, admin, alice, bob } = world);
+  await world.addModelConfig("claude");
 });
 afterAll(async () => {
-  await t.close();
-  await silentLlm.close();
+  await world.close();
 });
 
 const message = (response: ApiResponse) => field(response.body, "message");

@@ -11,14 +11,15 @@ import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatMessages, chats } from "../../src/db/schema/index.js";
 import { CONTENT_VERSION, encodeParts } from "../../src/chats/parts.js";
-import { startSilentLlm, type SilentLlm } from "../helpers/silent-llm.js";
-import { field, startTestServer, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
+import { startChatRouteWorld, type ChatRouteWorld } from "../helpers/chat-routes.js";
+import { field, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
 
 const CHATS = "/api/experimental/chats";
 const UNKNOWN = "9b2f3c4d-1111-4222-8333-444455556666";
 /** The worker id of seeded running chats: no real worker holds them, so none changes them. */
 const STAND_IN_WORKER = "5d6e7f80-aaaa-4bbb-8ccc-ddddeeeeffff";
 
+let world: ChatRouteWorld;
 let t: TestServer;
 let owner: TestUser;
 let admin: TestUser;
@@ -26,29 +27,15 @@ let alice: TestUser;
 let bob: TestUser;
 let defaultConfigId = "";
 let secondConfigId = "";
-let silentLlm: SilentLlm;
 
 beforeAll(async () => {
-  silentLlm = await startSilentLlm();
-  const baseUrl = silentLlm.baseUrl;
-  t = await startTestServer();
-  owner = await t.createOwner();
-  admin = await t.createUser(owner, ["admin"]);
-  alice = await t.createUser(owner);
-  bob = await t.createUser(owner);
-  const provider = await t.request(`${CHATS}/providers`, { method: "POST", token: admin.token, body: { provider: "anthropic", api_key: "sk-test", base_url: baseUrl } });
-  expect(provider.status).toBe(201);
-  const addConfig = async (model: string) => {
-    const response = await t.request(`${CHATS}/model-configs`, { method: "POST", token: admin.token, body: { provider: "anthropic", model, context_limit: 200_000 } });
-    expect(response.status).toBe(201);
-    return String(field(response.body, "id"));
-  };
-  defaultConfigId = await addConfig("claude-default");
-  secondConfigId = await addConfig("claude-second");
+  world = await startChatRouteWorld();
+  ({ t, owner, admin, alice, bob } = world);
+  defaultConfigId = await world.addModelConfig("claude-default");
+  secondConfigId = await world.addModelConfig("claude-second");
 });
 afterAll(async () => {
-  await t.close();
-  await silentLlm.close();
+  await world.close();
 });
 
 const text = (value: string) => [{ type: "text", text: value }];

@@ -12,35 +12,29 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatMessages, chats } from "../../src/db/schema/index.js";
 import { decodeParts } from "../../src/chats/parts.js";
 import { DEFAULT_SYSTEM_PROMPT, NO_WORKSPACE_MESSAGE } from "../../src/chats/input.js";
-import { startSilentLlm, type SilentLlm } from "../helpers/silent-llm.js";
-import { field, startTestServer, validationFields, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
+import { startChatRouteWorld, type ChatRouteWorld } from "../helpers/chat-routes.js";
+import { field, validationFields, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
 
 const CHATS = "/api/experimental/chats";
 const NIL = "00000000-0000-0000-0000-000000000000";
 const UNKNOWN = "9b2f3c4d-1111-4222-8333-444455556666";
 
+let world: ChatRouteWorld;
 let t: TestServer;
 let owner: TestUser;
 let admin: TestUser;
 let alice: TestUser;
 let bob: TestUser;
 let defaultConfigId = "";
-let silentLlm: SilentLlm;
 
 beforeAll(async () => {
-  silentLlm = await startSilentLlm();
-  t = await startTestServer();
-  owner = await t.createOwner();
-  admin = await t.createUser(owner, ["admin"]);
-  alice = await t.createUser(owner);
-  bob = await t.createUser(owner);
+  world = await startChatRouteWorld();
+  ({ t, owner, admin, alice, bob } = world);
 });
 afterAll(async () => {
-  await t.close();
-  await silentLlm.close();
+  await world.close();
 });
 
-const silentLlmUrl = () => silentLlm.baseUrl;
 const text = (value: string) => [{ type: "text", text: value }];
 const list = (body: unknown): unknown[] => (Array.isArray(body) ? body : []);
 const ids = (response: ApiResponse) => list(response.body).map((chat) => field(chat, "id"));
@@ -55,11 +49,7 @@ async function newChatId(user: TestUser, words = "hello there"): Promise<string>
   expect(response.status, response.text).toBe(201);
   return String(field(response.body, "id"));
 }
-async function addModelConfig(model: string): Promise<string> {
-  const response = await t.request(`${CHATS}/model-configs`, { method: "POST", token: admin.token, body: { provider: "anthropic", model, context_limit: 200_000 } });
-  expect(response.status, response.text).toBe(201);
-  return String(field(response.body, "id"));
-}
+const addModelConfig = (model: string): Promise<string> => world.addModelConfig(model);
 
 describe("before any model config exists", () => {
   it("refuses to create a chat: no default model", async () => {
@@ -69,8 +59,6 @@ describe("before any model config exists", () => {
   });
 
   it("then an admin configures a provider and the first (default) model", async () => {
-    const provider = await t.request(`${CHATS}/providers`, { method: "POST", token: admin.token, body: { provider: "anthropic", api_key: "sk-test", base_url: silentLlmUrl() } });
-    expect(provider.status).toBe(201);
     defaultConfigId = await addModelConfig("claude-default");
   });
 });
