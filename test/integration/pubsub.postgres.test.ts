@@ -5,7 +5,6 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "../../src/db/client.js";
 import { queryRows } from "../../src/db/raw.js";
 import {
   createPubsub,
@@ -15,26 +14,21 @@ import {
   type PubsubMessage,
   type PubsubOptions,
 } from "../../src/pubsub/index.js";
-import { freshDatabase, type FreshDatabase } from "../helpers/database.js";
+import { useFreshDatabase } from "../helpers/database.js";
 import { testDatabaseKind } from "../helpers/env.js";
 import { waitFor } from "../helpers/wait.js";
 
 const onPostgres = testDatabaseKind() === "postgres";
-let fresh: FreshDatabase;
-let handle: DatabaseHandle;
+const database = useFreshDatabase();
 let dbPubsub: Pubsub;
 const reported: Array<{ error: unknown; context: string }> = [];
 const options: PubsubOptions = { onError: (error, context) => reported.push({ error, context }) };
 
-beforeAll(async () => {
-  fresh = await freshDatabase();
-  handle = await fresh.open();
-  dbPubsub = createPubsub(handle, options);
+beforeAll(() => {
+  dbPubsub = createPubsub(database.handle, options);
 });
 afterAll(async () => {
   await dbPubsub?.close();
-  await handle?.close();
-  await fresh?.destroy();
 });
 
 function newChannel(): string {
@@ -100,7 +94,7 @@ describe("pubsub: the PostgreSQL listener connection", () => {
     const failures: string[] = [];
     // Port 1 refuses connections at once, so each attempt fails fast and the backoff is visible.
     const unreachable = new PostgresPubsub(
-      handle.db,
+      database.handle.db,
       { connectionString: "postgres://postgres@127.0.0.1:1/nowhere" },
       { subscribeTimeoutMs: 400, onError: (_error, context) => failures.push(context) },
     );
@@ -117,7 +111,7 @@ describe("pubsub: the PostgreSQL listener connection", () => {
   });
 
   it.runIf(onPostgres)("rejects a pending subscribe when closed while connecting", async () => {
-    const other = createPubsub(handle, options);
+    const other = createPubsub(database.handle, options);
     // The expectation is attached before close() so the rejection is never unhandled.
     const rejected = expect(other.subscribe(newChannel(), () => undefined)).rejects.toThrow(/closed/);
     await other.close();
@@ -126,7 +120,7 @@ describe("pubsub: the PostgreSQL listener connection", () => {
 
   it.runIf(onPostgres)("ends its listener connection on close", async () => {
     const before = await listenerCount();
-    const other = createPubsub(handle, options);
+    const other = createPubsub(database.handle, options);
     await other.subscribe(newChannel(), () => undefined);
     expect(await listenerCount()).toBe(before + 1);
     await other.close();
@@ -138,7 +132,7 @@ describe("pubsub: the PostgreSQL listener connection", () => {
 /** Kills this database's pubsub listener connections, as a server restart or failover would. */
 async function terminateListeners(): Promise<number> {
   const rows = await queryRows(
-    handle.db,
+    database.handle.db,
     sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE application_name = ${LISTENER_APPLICATION_NAME} AND datname = current_database()`,
   );
@@ -147,7 +141,7 @@ async function terminateListeners(): Promise<number> {
 
 async function listenerCount(): Promise<number> {
   const rows = await queryRows(
-    handle.db,
+    database.handle.db,
     sql`SELECT count(*) AS n FROM pg_stat_activity
         WHERE application_name = ${LISTENER_APPLICATION_NAME} AND datname = current_database()`,
   );

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle, Transaction } from "../../src/db/client.js";
+import type { Transaction } from "../../src/db/client.js";
 import { queryRows } from "../../src/db/raw.js";
 import { transaction } from "../../src/db/transaction.js";
 import {
@@ -11,29 +11,24 @@ import {
   type PubsubMessage,
   type PubsubOptions,
 } from "../../src/pubsub/index.js";
-import { freshDatabase, type FreshDatabase } from "../helpers/database.js";
+import { useFreshDatabase } from "../helpers/database.js";
 import { testDatabaseKind } from "../helpers/env.js";
 import { waitFor } from "../helpers/wait.js";
 
 const kind = testDatabaseKind();
-let fresh: FreshDatabase;
-let handle: DatabaseHandle;
+const database = useFreshDatabase();
 let dbPubsub: Pubsub;
 let memoryPubsub: Pubsub;
 const reported: Array<{ error: unknown; context: string }> = [];
 const options: PubsubOptions = { onError: (error, context) => reported.push({ error, context }) };
 
-beforeAll(async () => {
-  fresh = await freshDatabase();
-  handle = await fresh.open();
-  dbPubsub = createPubsub(handle, options);
+beforeAll(() => {
+  dbPubsub = createPubsub(database.handle, options);
   memoryPubsub = new MemoryPubsub(options);
 });
 afterAll(async () => {
   await dbPubsub?.close();
   await memoryPubsub?.close();
-  await handle?.close();
-  await fresh?.destroy();
 });
 
 function newChannel(prefix = "chat:stream"): string {
@@ -98,7 +93,7 @@ describe.each(cases)("pubsub: $name", (c) => {
     const inbox = new Inbox();
     const unsubscribe = await c.pubsub().subscribe(channel, inbox.handler);
     let before: string[] = [];
-    await transaction(handle.db, async (tx) => {
+    await transaction(database.handle.db, async (tx) => {
       await c.pubsub().publish(channel, "in transaction", tx);
       before = await expectNothingYet(c, tx, channel, inbox);
     });
@@ -112,7 +107,7 @@ describe.each(cases)("pubsub: $name", (c) => {
     const inbox = new Inbox();
     const unsubscribe = await c.pubsub().subscribe(channel, inbox.handler);
     await expect(
-      transaction(handle.db, async (tx) => {
+      transaction(database.handle.db, async (tx) => {
         await c.pubsub().publish(channel, "rolled back", tx);
         throw new Error("roll back");
       }),
@@ -131,7 +126,7 @@ describe.each(cases)("pubsub: $name", (c) => {
     const unsubscribe = await c.pubsub().subscribe(channel, inbox.handler);
     const sent = Array.from({ length: 200 }, (_, i) => `m${i}`);
     for (const payload of sent.slice(0, 100)) await c.pubsub().publish(channel, payload);
-    await transaction(handle.db, async (tx) => {
+    await transaction(database.handle.db, async (tx) => {
       for (const payload of sent.slice(100)) await c.pubsub().publish(channel, payload, tx);
     });
     await waitFor(() => inbox.messages.length >= sent.length, { message: "200 messages" });
@@ -165,7 +160,7 @@ describe.each(cases)("pubsub: $name", (c) => {
     const largest = `${"é".repeat(3999)}x`;
     await c.pubsub().publish(channel, largest);
     await inbox.waitForPayload(largest);
-    await transaction(handle.db, async (tx) => {
+    await transaction(database.handle.db, async (tx) => {
       await expect(c.pubsub().publish(channel, "x".repeat(8000), tx)).rejects.toThrow(/8000 bytes/);
       // Had the NOTIFY reached PostgreSQL, it would have failed there and aborted the transaction.
       await tx.execute(sql`SELECT 1`);
@@ -189,7 +184,7 @@ describe.each(cases)("pubsub: $name", (c) => {
 describe(`pubsub: ${kind} (database) only`, () => {
   it("keeps one LISTEN per channel on the session, shared across instances, until the last leaves", async () => {
     const channel = newChannel("chat:owner");
-    const other = createPubsub(handle, options);
+    const other = createPubsub(database.handle, options);
     const first = new Inbox();
     const second = new Inbox();
     const unsubscribeFirst = await dbPubsub.subscribe(channel, first.handler);
@@ -207,7 +202,7 @@ describe(`pubsub: ${kind} (database) only`, () => {
   });
 
   it("rejects publish and subscribe once closed", async () => {
-    const closed = createPubsub(handle, options);
+    const closed = createPubsub(database.handle, options);
     await closed.close();
     await expect(closed.publish(newChannel(), "x")).rejects.toThrow(/closed/);
     await expect(closed.subscribe(newChannel(), () => undefined)).rejects.toThrow(/closed/);
@@ -215,6 +210,6 @@ describe(`pubsub: ${kind} (database) only`, () => {
 });
 
 async function listeningChannels(): Promise<string[]> {
-  const rows = await queryRows(handle.db, sql`SELECT pg_listening_channels() AS channel`);
+  const rows = await queryRows(database.handle.db, sql`SELECT pg_listening_channels() AS channel`);
   return rows.map((row) => String(row.channel));
 }
