@@ -7,12 +7,13 @@
  *   because jsonb rejects U+0000. Numeric usage columns store 0 as NULL ("not reported").
  * - `updated_at` moves on status, title, workspace, archive changes; not on message inserts, so
  *   the list order reflects activity the user cares about.
- * - `workspace_id` gains its foreign key when workspaces exist (the workspaces migration).
+ * - `workspace_id` is set null when its workspace row goes; a soft-deleted workspace keeps it.
  */
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, boolean, index, jsonb, pgEnum, pgTable, smallint, text, timestamp, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { chatModelConfigs } from "./llm.js";
 import { bytea, users } from "./users.js";
+import { workspaces } from "./workspaces.js";
 
 export const chatStatus = pgEnum("chat_status", ["waiting", "pending", "running", "paused", "completed", "error"]);
 export const chatMessageRole = pgEnum("chat_message_role", ["system", "user", "assistant", "tool"]);
@@ -25,7 +26,7 @@ export const chats = pgTable(
     ownerId: uuid("owner_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    workspaceId: uuid("workspace_id"),
+    workspaceId: uuid("workspace_id").references((): AnyPgColumn => workspaces.id, { onDelete: "set null" }),
     title: text("title").notNull().default("New Chat"),
     status: chatStatus("status").notNull().default("waiting"),
     workerId: uuid("worker_id"),

@@ -3,3 +3,4 @@ export * from "./users.js";
 export * from "./settings.js";
 export * from "./llm.js";
 export * from "./chats.js";
+export * from "./workspaces.js";
