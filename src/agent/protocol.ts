@@ -198,3 +198,14 @@ export const gitAuthQuerySchema = z.object({
   git_remote_origin: z.string().max(2048).optional(),
 });
 export const gitAuthResponseSchema = z.object({ username: z.string(), password: z.string() });
+
+/** The method table seen per method, so a generic `M` indexes to its own schemas. */
+type MethodSchemas = { [M in AgentMethod]: { params: z.ZodType<z.output<(typeof agentMethods)[M]["params"]>, AgentParams<M>>; result: z.ZodType<AgentResult<M>> } };
+const methodSchemas: MethodSchemas = agentMethods;
+
+export function agentResultSchema<M extends AgentMethod>(method: M): z.ZodType<AgentResult<M>> {
+  return methodSchemas[method].result;
+}
+export function agentParamsSchema<M extends AgentMethod>(method: M): MethodSchemas[M]["params"] {
+  return methodSchemas[method].params;
+}

@@ -11,7 +11,10 @@ import { RouteRegistry } from "./route.js";
 import { registerAuthRoutes } from "./routes/auth.js";
 import { isChatFileUpload, registerChatRoutes } from "./routes/chats.js";
 import { registerStreamRoutes } from "./routes/streams.js";
+import { registerWorkspaceAgentRoutes } from "./routes/workspace-agents.js";
+import { registerChatGitRoutes } from "./routes/chats-git.js";
 import { registerGroupRoutes } from "./routes/groups.js";
+import { registerExternalAuthRoutes } from "./routes/external-auth.js";
 import { registerKeyRoutes } from "./routes/keys.js";
 import { registerModelRoutes } from "./routes/llm-models.js";
 import { registerProviderRoutes } from "./routes/llm-providers.js";
@@ -46,11 +49,14 @@ export function buildApp(services: ApiServices): BuiltApp {
   registerKeyRoutes(routes, services);
   registerUserRoutes(routes, services);
   registerGroupRoutes(routes, services);
+  registerExternalAuthRoutes(routes, services);
   // Static chat paths (/providers, /models) must be registered before any /chats/:chat route.
   registerProviderRoutes(routes, services);
   registerModelRoutes(routes, services);
   // The static /chats/watch path must come before /chats/:chat.
   registerStreamRoutes(app, services);
+  registerWorkspaceAgentRoutes(app, services);
+  registerChatGitRoutes(app, services);
   registerChatRoutes(routes, services);
   registerWebUi(app, services.webDir);
 

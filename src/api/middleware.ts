@@ -56,7 +56,7 @@ export function requestContext(services: ApiServices): MiddlewareHandler<AppEnv>
   };
 }
 
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];

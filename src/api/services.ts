@@ -9,6 +9,8 @@ import type { EnvProviderKeys } from "../llm/providers.js";
 import type { ChatEventHub } from "../chatd/events.js";
 import type { SocketStats } from "../streams/socket.js";
 import type { RelayDialer } from "../streams/relay.js";
+import type { AgentConnections } from "../workspaces/agent-conn/connections.js";
+import type { AgentDirectory } from "../workspaces/agent-conn/directory.js";
 
 export interface ApiServices {
   database: DatabaseHandle;
@@ -32,4 +34,8 @@ export interface ApiServices {
   relay?: RelayDialer;
   /** The secret other replicas present to this one's relay endpoint. */
   relaySecret?: string;
+  /** Workspace agents: the sockets held here, and the lookup that reaches any agent from here. */
+  agents: { connections: AgentConnections; directory: AgentDirectory };
+  /** Hosts whose git credentials are the owner's GitHub token (github.com and Enterprise hosts). */
+  githubHosts: readonly string[];
 }

@@ -5,7 +5,7 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.js";
-import { chatFiles, userConfigs } from "../db/schema/index.js";
+import { chatFiles, chats, userConfigs } from "../db/schema/index.js";
 import type { Logger } from "../observability/logger.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import type { SecretCipher } from "../secrets/cipher.js";
@@ -22,6 +22,8 @@ import { ToolRegistry, type ChatTool } from "./tools/registry.js";
 import { ChatWorker, type WorkerSettings } from "./worker.js";
 import { TitleGenerator } from "./titles.js";
 import { isUuid } from "../util/parse.js";
+import { ancestorChatIds } from "../chats/tree.js";
+import type { WorkspaceContextSource } from "./prompt/workspace-context.js";
 
 /** user_configs key of the owner's personal instructions (behavior.md section 1). */
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
@@ -39,6 +41,8 @@ export interface ChatDaemonOptions {
   hub?: ChatEventHub;
   /** Base of the retry backoff (tests shorten it). */
   retryBaseDelayMs?: number;
+  /** Reads the `<workspace-context>` block of a chat's workspace; no block without it. */
+  workspaceContext?: WorkspaceContextSource;
 }
 
 export class ChatDaemon {
@@ -94,6 +98,7 @@ export class ChatDaemon {
     // Detached: a slow or failing title never delays or fails the run.
     this.titles.start(chat, resolved);
     const userInstructions = await this.#customPrompt(chat.ownerId);
+    const ancestors = await ancestorChatIds(this.options.db, chat.parentChatId);
     return runChatLoop(
       {
         db: this.options.db,
@@ -104,10 +109,11 @@ export class ChatDaemon {
         ...(this.options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: this.options.retryBaseDelayMs }),
         prompt: {
           build: async (_chat, history) => {
-            const files = await this.#files(chat.ownerId, history);
+            // Per step: create_workspace may attach a workspace in the middle of a run.
+            const [files, workspaceContext] = await Promise.all([this.#files(chat.ownerId, history), this.#workspaceContext(chat.id, ancestors)]);
             return assemblePrompt(history, {
               provider: resolved.provider,
-              ...(userInstructions ? { extraSystem: { userInstructions } } : {}),
+              extraSystem: { ...(userInstructions ? { userInstructions } : {}), ...(workspaceContext ? { workspaceContext } : {}) },
               resolveFile: (id) => files.get(id),
             });
           },
@@ -130,6 +136,13 @@ export class ChatDaemon {
     const fallback = (await listModelConfigs(db, true)).find((config) => config.isDefault);
     if (!fallback) throw new ModelUnavailableError("no default chat model config is available");
     return resolveModel(db, cipher, envKeys, fallback.id);
+  }
+
+  async #workspaceContext(chatId: string, ancestors: string[]): Promise<string | undefined> {
+    const source = this.options.workspaceContext;
+    if (!source) return undefined;
+    const [row] = await this.options.db.select({ workspaceId: chats.workspaceId }).from(chats).where(eq(chats.id, chatId));
+    return source.forChat(chatId, row?.workspaceId ?? null, ancestors);
   }
 
   async #customPrompt(ownerId: string): Promise<string | undefined> {

@@ -15,7 +15,7 @@
  */
 import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "../db/client.js";
-import { chats } from "../db/schema/index.js";
+import { chats, workspaces } from "../db/schema/index.js";
 import { transaction } from "../db/transaction.js";
 import type { ChatHints } from "./hints.js";
 import { decodeParts } from "./parts.js";
@@ -152,8 +152,13 @@ export async function heartbeatChat(db: Database, chatId: string, lease: Lease):
     .where(
       and(eq(chats.id, chatId), eq(chats.workerId, lease.workerId), eq(chats.startedAt, lease.startedAt), eq(chats.status, "running")),
     )
-    .returning({ id: chats.id });
-  return touched.length > 0;
+    .returning({ id: chats.id, workspaceId: chats.workspaceId });
+  const [row] = touched;
+  if (!row) return false;
+  // A running chat keeps its workspace in use (behavior.md section 2). Read from the row just
+  // touched, so a workspace attached mid-run (create_workspace) counts from the next beat.
+  if (row.workspaceId) await db.update(workspaces).set({ lastUsedAt: sql`now()` }).where(eq(workspaces.id, row.workspaceId));
+  return true;
 }
 
 export type PersistResult = { persisted: true; messages: ChatMessageRow[] } | { persisted: false; reason: "lost_ownership" };

@@ -25,6 +25,10 @@ import { SecretCipher } from "../secrets/cipher.js";
 import { resolveEncryptionKey, sharedSecret } from "../secrets/key.js";
 import { RelayDialer, RELAY_SECRET_NAME } from "../streams/relay.js";
 import { VERSION } from "../version.js";
+import { AgentConnections } from "../workspaces/agent-conn/connections.js";
+import { AgentDirectory } from "../workspaces/agent-conn/directory.js";
+import { ForwardingClient } from "../workspaces/agent-conn/forward.js";
+import { DEFAULT_GITHUB_HOSTS } from "../gitauth/tokens.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
 export const EXPIRED_SESSION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -98,6 +102,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Embedded PGlite serves one process: there is no other replica to relay to or from.
     const relaySecret = database.kind === "postgres" ? (await sharedSecret(database, RELAY_SECRET_NAME)).value : undefined;
     const hub = new ChatEventHub();
+    const agentConnections = new AgentConnections({ db: database.db, pubsub, log: log.child({ component: "workspace-agents" }), replicaId });
+    cleanups.push(async () => agentConnections.closeAll());
+    const agentDirectory = new AgentDirectory({
+      db: database.db,
+      pubsub,
+      connections: agentConnections,
+      replicaId,
+      ...(relaySecret ? { forwarding: new ForwardingClient(database.db, relaySecret) } : {}),
+    });
     const services: ApiServices = {
       database,
       pubsub,
@@ -113,6 +126,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       streamStats: { slowClosed: 0 },
       replicaId,
       ...(relaySecret ? { relaySecret, relay: new RelayDialer(database.db, relaySecret) } : {}),
+      agents: { connections: agentConnections, directory: agentDirectory },
+      githubHosts: DEFAULT_GITHUB_HOSTS,
     };
     registerStreamMetrics(metrics, { droppedParts: () => hub.droppedParts, slowClosed: () => services.streamStats.slowClosed });
     const { app } = buildApp(services);

@@ -6,7 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../../db/client.js";
-import { chatFiles, chatModelConfigs, chats } from "../../db/schema/index.js";
+import { chatFiles, chatModelConfigs, chats, workspaces, workspaceShares } from "../../db/schema/index.js";
 import { ArchiveStateError } from "../../chats/state.js";
 import { MessageEditError, QueueFullError } from "../../chats/queue.js";
 import { ChatNotFoundError, type ChatRow } from "../../chats/store.js";
@@ -83,14 +83,24 @@ export const WORKSPACE_NOT_ACCESSIBLE = "Workspace not found or you do not have 
 
 /**
  * The workspace a new chat attaches to. The caller must be able to read it AND hold `ssh` on it
- * (Coder PR #23094: read alone, which admins have on every workspace, must not let them run
- * code as its owner). Workspaces do not exist yet, so every id is refused; when they land this is
- * the one place to look the workspace up (read, then `can(subject, "ssh", {type: "workspace",
- * ownerId, shareRole})`).
+ * (Coder PR #23094: read alone, which admins have on every workspace, must not let them run code
+ * as its owner). Every refusal, including a deleted or unknown workspace, gets the same answer so
+ * workspace ids cannot be probed.
  */
-export async function resolveWorkspaceId(_q: Queryable, _actor: Actor, workspaceId: string | null | undefined): Promise<string | null> {
+export async function resolveWorkspaceId(q: Queryable, actor: Actor, workspaceId: string | null | undefined): Promise<string | null> {
   if (workspaceId === undefined || workspaceId === null) return null;
-  throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
+  const id = workspaceId.trim().toLowerCase();
+  if (!isUuid(id)) throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
+  const [row] = await q
+    .select({ ownerId: workspaces.ownerId, shareRole: workspaceShares.role })
+    .from(workspaces)
+    .leftJoin(workspaceShares, and(eq(workspaceShares.workspaceId, workspaces.id), eq(workspaceShares.userId, actor.user.id)))
+    .where(and(eq(workspaces.id, id), eq(workspaces.deleted, false)))
+    .limit(1);
+  if (!row) throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
+  const object = { type: "workspace" as const, ownerId: row.ownerId, ...(row.shareRole ? { shareRole: row.shareRole } : {}) };
+  if (!can(actor.subject, "read", object) || !can(actor.subject, "ssh", object)) throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
+  return id;
 }
 
 /** MCP servers come in a later issue: no id can be valid yet. */

@@ -19,7 +19,7 @@ import { CHATS_PATH, isUuid, loadChat } from "./chats-common.js";
 
 const AFTER_PART_PATTERN = /^([A-Za-z0-9-]{1,64}):(\d{1,12})$/;
 
-function requireUpgrade(c: Context<AppEnv>): void {
+export function requireUpgrade(c: Context<AppEnv>): void {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw badRequest("This endpoint only speaks WebSocket; send an Upgrade request.");
 }
 

@@ -72,9 +72,9 @@ export interface RunControl {
 }
 
 /** The AI SDK view of chatd's tools: schemas only, so calls come back to the loop to run. */
-function sdkTools(registry: ToolRegistry, resolved: ResolvedModel): ToolSet {
+function sdkTools(registry: ToolRegistry, resolved: ResolvedModel, chat: ChatRow): ToolSet {
   const tools: ToolSet = { ...resolved.tools };
-  for (const tool of registry.list()) tools[tool.name] = sdkTool({ description: tool.description, inputSchema: tool.inputSchema });
+  for (const tool of registry.forChat(chat)) tools[tool.name] = sdkTool({ description: tool.description, inputSchema: tool.inputSchema });
   return tools;
 }
 
@@ -88,7 +88,9 @@ async function runTools(
   return Promise.all(
     calls.map(async (call): Promise<ChatMessagePart> => {
       const base = { type: "tool-result" as const, tool_call_id: call.id, tool_name: call.name };
-      const tool = deps.tools.get(call.name);
+      const found = deps.tools.get(call.name);
+      // A child chat naming a root-only tool gets the same answer as for an unknown one.
+      const tool = found && (!found.rootOnly || chat.parentChatId === null) ? found : undefined;
       if (!tool) return { ...base, result: { error: `Tool not found: ${call.name}` }, is_error: true };
       try {
         const output = await tool.execute(call.input, { chatId: chat.id, ownerId: chat.ownerId, signal });
@@ -126,7 +128,7 @@ function stepContextLimit(resolved: ResolvedModel, step: StepOutput): number | n
 
 /** Runs the chat until the model stops calling tools, or the run is stopped. */
 export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved: ResolvedModel, control: RunControl): Promise<RunEnd> {
-  const tools = sdkTools(deps.tools, resolved);
+  const tools = sdkTools(deps.tools, resolved, chat);
   let reentries = 0;
   for (let stepNumber = 0; stepNumber < MAX_CHAT_STEPS; stepNumber++) {
     const started = performance.now();

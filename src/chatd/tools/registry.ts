@@ -25,6 +25,8 @@ export interface ChatTool<S extends z.ZodType = z.ZodType> {
   description: string;
   inputSchema: S;
   outputCapBytes: number;
+  /** Offered to root chats only (provisioning and delegation tools; behavior.md section 6). */
+  rootOnly: boolean;
   execute(input: z.output<S>, context: ToolContext): Promise<ToolOutput>;
 }
 
@@ -33,6 +35,7 @@ export function defineTool<S extends z.ZodType>(tool: {
   description: string;
   inputSchema: S;
   outputCapBytes?: number;
+  rootOnly?: boolean;
   execute(input: z.output<S>, context: ToolContext): Promise<ToolOutput>;
 }): ChatTool {
   const cap = tool.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
@@ -41,6 +44,7 @@ export function defineTool<S extends z.ZodType>(tool: {
     description: tool.description,
     inputSchema: tool.inputSchema,
     outputCapBytes: cap,
+    rootOnly: tool.rootOnly ?? false,
     // Erases the input type once, here: the loop validates input with the same schema.
     execute: async (input, context) => {
       const parsed = tool.inputSchema.safeParse(input);
@@ -71,6 +75,16 @@ export class ToolRegistry {
   list(): ChatTool[] {
     return [...this.#tools.values()];
   }
+
+  /** The tools a chat is offered: root-only ones are withheld from delegated (child) chats. */
+  forChat(chat: { parentChatId: string | null }): ChatTool[] {
+    return this.list().filter((tool) => !tool.rootOnly || chat.parentChatId === null);
+  }
+}
+
+/** A failed tool call as the model sees it: `{error: message}`, flagged as an error. */
+export function toolError(message: string): ToolOutput {
+  return { result: { error: message }, isError: true };
 }
 
 /** Caps a JSON-serializable result at `capBytes` of its JSON text, saying so in the result. */

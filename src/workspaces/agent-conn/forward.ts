@@ -1,0 +1,137 @@
+/**
+ * Calls to an agent whose socket another replica holds. The holder exposes two internal
+ * endpoints, authenticated with the replica relay secret (streams/relay.ts) and never with a
+ * user's credential:
+ * - `POST /api/internal/agents/{agent}/rpc`: one call, answered as a ForwardedAnswer.
+ * - `GET  /api/internal/agents/{agent}/git-watch` (WebSocket): a git watch; the caller sends
+ *   `{type:"refresh"}`, the holder sends GitWatchMessages.
+ * An answer of `unavailable` means the holder no longer has the agent: the directory then looks
+ * the agent up again (it may have reconnected to a third replica).
+ */
+import { eq } from "drizzle-orm";
+import WebSocket from "ws";
+import { z } from "zod";
+import type { Database } from "../../db/client.js";
+import { replicas } from "../../db/schema/index.js";
+import {
+  agentErrorSchema,
+  agentResultSchema,
+  gitWatchMessageSchema,
+  type AgentMethod,
+  type AgentParams,
+  type AgentResult,
+  type GitWatchMessage,
+} from "../../agent/protocol.js";
+import { RELAY_SECRET_HEADER } from "../../streams/relay.js";
+import { safeJson } from "../../util/parse.js";
+import { AgentCallError, AgentUnavailableError, type AgentCallContext, type AgentStream } from "./errors.js";
+import { AGENT_CALL_TIMEOUT_MS } from "./connections.js";
+
+export const agentRpcPath = (agentId: string) => `/api/internal/agents/${agentId}/rpc`;
+export const agentGitWatchPath = (agentId: string) => `/api/internal/agents/${agentId}/git-watch`;
+
+/** The hop between replicas gets this much beyond the call's own deadline. */
+const FORWARD_OVERHEAD_MS = 5_000;
+/** A forwarded git watch that does not open within this is given up. */
+const FORWARD_DIAL_TIMEOUT_MS = 5_000;
+
+export const forwardedCallSchema = z.object({
+  method: z.string().max(64),
+  params: z.unknown(),
+  chat_id: z.string().max(64).optional(),
+  ancestor_chat_ids: z.array(z.string().max(64)).max(64).optional(),
+  timeout_ms: z.number().int().min(1).max(10 * 60_000).optional(),
+});
+export type ForwardedCall = z.infer<typeof forwardedCallSchema>;
+
+export const forwardedAnswerSchema = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: agentErrorSchema }),
+  z.object({ ok: z.literal(false), unavailable: z.string() }),
+]);
+export type ForwardedAnswer = z.infer<typeof forwardedAnswerSchema>;
+
+export const gitWatchClientMessageSchema = z.object({ type: z.literal("refresh") });
+
+export class ForwardingClient {
+  constructor(
+    private readonly db: Database,
+    private readonly secret: string,
+  ) {}
+
+  async #address(replicaId: string): Promise<string> {
+    const [replica] = await this.db.select({ relayAddress: replicas.relayAddress }).from(replicas).where(eq(replicas.id, replicaId));
+    if (!replica?.relayAddress) throw new AgentUnavailableError("the replica holding the workspace agent is gone");
+    return replica.relayAddress;
+  }
+
+  async call<M extends AgentMethod>(
+    replicaId: string,
+    agentId: string,
+    method: M,
+    params: AgentParams<M>,
+    context: AgentCallContext,
+    options: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<AgentResult<M>> {
+    const address = await this.#address(replicaId);
+    const timeoutMs = options.timeoutMs ?? AGENT_CALL_TIMEOUT_MS;
+    const body: ForwardedCall = { method, params, ...context, timeout_ms: timeoutMs };
+    const signals = [AbortSignal.timeout(timeoutMs + FORWARD_OVERHEAD_MS), ...(options.signal ? [options.signal] : [])];
+    let response: Response;
+    try {
+      response = await fetch(new URL(agentRpcPath(agentId), address), {
+        method: "POST",
+        headers: { "content-type": "application/json", [RELAY_SECRET_HEADER]: this.secret },
+        body: JSON.stringify(body),
+        signal: AbortSignal.any(signals),
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw new AgentCallError("internal", "the call was cancelled");
+      throw new AgentUnavailableError(`the replica holding the workspace agent did not answer: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const answer = forwardedAnswerSchema.safeParse(safeJson(await response.text()));
+    if (!answer.success) throw new AgentUnavailableError(`the replica holding the workspace agent answered ${response.status}`);
+    if (answer.data.ok) {
+      const result = agentResultSchema(method).safeParse(answer.data.result);
+      if (!result.success) throw new AgentCallError("internal", `the agent answered ${method} with an unexpected result`);
+      return result.data;
+    }
+    if ("unavailable" in answer.data) throw new AgentUnavailableError(answer.data.unavailable);
+    throw new AgentCallError(answer.data.error.code, answer.data.error.message);
+  }
+
+  async openGitWatch(replicaId: string, agentId: string, context: AgentCallContext, onMessage: (message: GitWatchMessage) => void): Promise<AgentStream> {
+    const address = await this.#address(replicaId);
+    const url = new URL(agentGitWatchPath(agentId), address.replace(/^http/, "ws"));
+    if (context.chat_id) url.searchParams.set("chat_id", context.chat_id);
+    for (const ancestor of context.ancestor_chat_ids ?? []) url.searchParams.append("ancestor_chat_id", ancestor);
+    const ws = new WebSocket(url, { headers: { [RELAY_SECRET_HEADER]: this.secret }, handshakeTimeout: FORWARD_DIAL_TIMEOUT_MS });
+    let ended = false;
+    const end = (message: string) => {
+      if (ended) return;
+      ended = true;
+      onMessage({ type: "error", message });
+    };
+    ws.on("message", (data: WebSocket.RawData) => {
+      const parsed = gitWatchMessageSchema.safeParse(safeJson(data.toString()));
+      if (parsed.success) onMessage(parsed.data);
+    });
+    const opened = await new Promise<boolean>((resolve) => {
+      ws.once("open", () => resolve(true));
+      ws.once("error", () => resolve(false));
+      ws.once("close", () => resolve(false));
+    });
+    if (!opened) throw new AgentUnavailableError("could not reach the replica holding the workspace agent");
+    ws.on("close", () => end("the workspace agent's replica closed the git watch"));
+    ws.on("error", () => end("the workspace agent's replica closed the git watch"));
+    return {
+      refresh: async () => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "refresh" }));
+      },
+      close: () => {
+        ended = true;
+        ws.close();
+      },
+    };
+  }
+}
