@@ -1,8 +1,8 @@
-/** Entry point of the `chatd` command: dispatches to a subcommand and maps failures to exit codes. */
-import { runMigrate } from "./migrate.js";
-import { runServer } from "./server.js";
-import { runUsers } from "./users.js";
-import { runChat } from "./chat.js";
+/**
+ * Entry point of the `chatd` command: dispatches to a subcommand and maps failures to exit codes.
+ * Subcommands are imported on demand, so `chatd agent` and `chatd gitaskpass` (which run inside
+ * workspaces) never load the server, the database or the AI SDK.
+ */
 import { UsageError } from "./usage.js";
 import { ConfigError } from "../config/config.js";
 import { DataDirLockedError } from "../db/lock.js";
@@ -16,6 +16,10 @@ Usage:
                                   CHATD_USER_PASSWORD, [--name], [--role owner|admin|member])
   chatd chat "<prompt>"           start a chat and print it live ([--model ID] [--workspace ID])
   chatd chat --follow <chat-id>   attach to a chat (server: --url or CHATD_URL; token: CHATD_TOKEN)
+  chatd agent --url URL           run the workspace agent ([--directory DIR]; URL also CHATD_AGENT_URL;
+                                  token: --token-stdin, CHATD_AGENT_TOKEN or --token)
+  chatd gitaskpass "<prompt>"     answer a git credential prompt through the workspace agent
+                                  (what the agent sets as GIT_ASKPASS)
 
 Server flags (or environment variables):
   --listen host:port              CHATD_LISTEN (127.0.0.1:3000)
@@ -36,13 +40,17 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server":
-      return runServer(rest);
+      return (await import("./server.js")).runServer(rest);
     case "migrate":
-      return runMigrate(rest);
+      return (await import("./migrate.js")).runMigrate(rest);
     case "users":
-      return runUsers(rest);
+      return (await import("./users.js")).runUsers(rest);
     case "chat":
-      return runChat(rest);
+      return (await import("./chat.js")).runChat(rest);
+    case "agent":
+      return (await import("./agent.js")).runAgent(rest);
+    case "gitaskpass":
+      return (await import("./gitaskpass.js")).runGitAskpass(rest);
     case undefined:
     case "help":
     case "--help":
