@@ -19,7 +19,9 @@ import { registerKeyRoutes } from "./routes/keys.js";
 import { registerModelRoutes } from "./routes/llm-models.js";
 import { registerProviderRoutes } from "./routes/llm-providers.js";
 import { registerSystemRoutes } from "./routes/system.js";
+import { registerTemplateRoutes } from "./routes/templates.js";
 import { registerUserRoutes } from "./routes/users.js";
+import { registerWorkspaceRoutes } from "./routes/workspaces.js";
 import type { ApiServices } from "./services.js";
 import { registerWebUi } from "./static.js";
 import { ForbiddenError } from "../rbac/policy.js";
@@ -49,6 +51,8 @@ export function buildApp(services: ApiServices): BuiltApp {
   registerKeyRoutes(routes, services);
   registerUserRoutes(routes, services);
   registerGroupRoutes(routes, services);
+  registerTemplateRoutes(routes, services);
+  registerWorkspaceRoutes(routes, services);
   registerExternalAuthRoutes(routes, services);
   // Static chat paths (/providers, /models) must be registered before any /chats/:chat route.
   registerProviderRoutes(routes, services);

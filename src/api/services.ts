@@ -9,6 +9,7 @@ import type { EnvProviderKeys } from "../llm/providers.js";
 import type { ChatEventHub } from "../chatd/events.js";
 import type { SocketStats } from "../streams/socket.js";
 import type { RelayDialer } from "../streams/relay.js";
+import type { WorkspaceService } from "../workspaces/service.js";
 import type { AgentConnections } from "../workspaces/agent-conn/connections.js";
 import type { AgentDirectory } from "../workspaces/agent-conn/directory.js";
 
@@ -38,4 +39,6 @@ export interface ApiServices {
   agents: { connections: AgentConnections; directory: AgentDirectory };
   /** Hosts whose git credentials are the owner's GitHub token (github.com and Enterprise hosts). */
   githubHosts: readonly string[];
+  /** Templates, workspaces, builds and shares; `.runtime` runs this replica's builds. */
+  workspaces: WorkspaceService;
 }

@@ -29,6 +29,12 @@ import { AgentConnections } from "../workspaces/agent-conn/connections.js";
 import { AgentDirectory } from "../workspaces/agent-conn/directory.js";
 import { ForwardingClient } from "../workspaces/agent-conn/forward.js";
 import { DEFAULT_GITHUB_HOSTS } from "../gitauth/tokens.js";
+import { WorkspaceRuntime, type WorkspaceRuntimeTuning } from "../workspaces/runtime.js";
+import { WorkspaceService } from "../workspaces/service.js";
+import { workspaceTools } from "../chatd/tools/workspace/index.js";
+import { serviceProvisioning } from "../chatd/tools/workspace/service-adapter.js";
+import { WorkspaceContextSource } from "../chatd/prompt/workspace-context.js";
+import { pubsubHints } from "../chats/hints.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
 export const EXPIRED_SESSION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -51,6 +57,8 @@ export interface StartOptions {
   retryBaseDelayMs?: number;
   /** Sees every query (tests that assert what is read). */
   onQuery?: QueryObserver;
+  /** Workspace runtime tuning: the agent command, isolation on/off (tests, benchmarks). */
+  workspaces?: WorkspaceRuntimeTuning;
 }
 
 export interface RunningServer {
@@ -111,6 +119,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       replicaId,
       ...(relaySecret ? { forwarding: new ForwardingClient(database.db, relaySecret) } : {}),
     });
+    // ---- workspaces (templates, builds, provisioners): construction ----
+    const workspaceRuntime = new WorkspaceRuntime({
+      db: database.db,
+      pubsub,
+      log: log.child({ component: "workspaces" }),
+      replicaId,
+      dataDir: config.dataDir,
+      ...options.workspaces,
+    });
+    const workspaceService = new WorkspaceService(database.db, pubsub, workspaceRuntime);
+    // ---- end workspaces ----
     const services: ApiServices = {
       database,
       pubsub,
@@ -128,6 +147,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(relaySecret ? { relaySecret, relay: new RelayDialer(database.db, relaySecret) } : {}),
       agents: { connections: agentConnections, directory: agentDirectory },
       githubHosts: DEFAULT_GITHUB_HOSTS,
+      workspaces: workspaceService,
     };
     registerStreamMetrics(metrics, { droppedParts: () => hub.droppedParts, slowClosed: () => services.streamStats.slowClosed });
     const { app } = buildApp(services);
@@ -169,6 +189,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await registration.start();
     cleanups.push(() => registration.stop());
 
+    // ---- workspaces: start (needs the listen URL and this replica's registration) ----
+    // Closed before the registration goes: running builds end as failed, spawned agents stop.
+    workspaceRuntime.setServerUrl(config.accessUrl ?? url);
+    cleanups.push(() => workspaceRuntime.close());
+    await workspaceRuntime.start();
+    // ---- end workspaces ----
+
     const daemon = new ChatDaemon({
       db: database.db,
       pubsub,
@@ -184,7 +211,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         staleAfterMs: config.chatStaleAfter,
         maxRunningChats: config.maxRunningChats,
       },
-      ...(options.chatTools ? { tools: options.chatTools } : {}),
+      tools: [
+        ...(options.chatTools ?? []),
+        ...workspaceTools({
+          db: database.db,
+          pubsub,
+          hints: pubsubHints(pubsub),
+          agents: agentDirectory,
+          workspaces: serviceProvisioning(database.db, pubsub, workspaceService),
+        }),
+      ],
+      workspaceContext: new WorkspaceContextSource(agentDirectory, log.child({ component: "workspace-context" })),
       ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
     });
     await daemon.start();

@@ -31,7 +31,7 @@ import {
 import type { AgentRow } from "../agents.js";
 import { safeJson } from "../../util/parse.js";
 import { AgentCallError, AgentUnavailableError, type AgentCallContext, type AgentStream } from "./errors.js";
-import { workspaceChannel } from "./channel.js";
+import { workspaceChannel, type WorkspaceEvent } from "../builds.js";
 
 /** An agent that opens a socket but never says hello is dropped after this. */
 export const AGENT_HELLO_TIMEOUT_MS = 10_000;
@@ -262,7 +262,7 @@ export class AgentConnections {
     if (link.closed) return;
     link.ready = true;
     this.deps.log.info({ agent_id: link.agent.id, workspace_id: link.agent.workspaceId, version: hello.version }, "workspace agent connected");
-    await this.#announce(link.agent.workspaceId);
+    await this.#announce(link.agent, true);
   }
 
   async #onClose(link: AgentLink): Promise<void> {
@@ -279,14 +279,15 @@ export class AgentConnections {
         .set({ replicaId: null, disconnectedAt: sql`now()` })
         .where(and(eq(workspaceAgents.id, link.agent.id), eq(workspaceAgents.replicaId, this.deps.replicaId)));
       this.deps.log.info({ agent_id: link.agent.id, workspace_id: link.agent.workspaceId }, "workspace agent disconnected");
-      await this.#announce(link.agent.workspaceId);
+      await this.#announce(link.agent, false);
     } catch (error) {
       this.deps.log.warn({ err: error, agent_id: link.agent.id }, "recording the agent disconnect failed");
     }
   }
 
-  async #announce(workspaceId: string): Promise<void> {
-    await this.deps.pubsub.publish(workspaceChannel(workspaceId), JSON.stringify({ agent: true })).catch(() => undefined);
+  async #announce(agent: AgentRow, connected: boolean): Promise<void> {
+    const event: WorkspaceEvent = { type: "agent", agent_id: agent.id, connected };
+    await this.deps.pubsub.publish(workspaceChannel(agent.workspaceId), JSON.stringify(event)).catch(() => undefined);
   }
 
   /** Pings every link; a link silent for too long is cut; heartbeats of live ones are recorded. */

@@ -12,7 +12,7 @@ import { latestAgent, type AgentRow } from "../agents.js";
 import type { AgentConnections } from "./connections.js";
 import { AgentUnavailableError, type AgentCallContext, type AgentStream } from "./errors.js";
 import { ForwardingClient } from "./forward.js";
-import { workspaceChannel } from "./channel.js";
+import { workspaceChannel } from "../builds.js";
 
 export interface CallOptions {
   signal?: AbortSignal;

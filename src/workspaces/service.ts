@@ -1,0 +1,276 @@
+/**
+ * The workspace service: everything the HTTP routes and the chat tools do with templates,
+ * workspaces, builds and shares, always as a subject (rbac). Mutations that start a build hand it
+ * to this replica's runtime, which runs it in the background; callers wait with `waitForBuild`.
+ *
+ * Errors (errors.ts; `status` is the HTTP status routes answer with):
+ * - WorkspaceInputError (400): malformed id or name, unknown or deprecated template, parameter
+ *   values that fail validation (one `validations` entry per parameter). Nothing was changed.
+ * - WorkspaceNotFoundError / TemplateNotFoundError / BuildNotFoundError (404): missing, or not
+ *   readable by the subject.
+ * - WorkspaceForbiddenError (403): readable, but the action is not allowed (start someone else's
+ *   workspace you only have a share of; create a template as a member).
+ * - WorkspaceConflictError (409): a build is in progress, the transition makes no sense (start a
+ *   started workspace), the name is taken, the workspace is deleted, the template is in use.
+ */
+import { randomBytes } from "node:crypto";
+import { and, desc, eq, ilike, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { Database } from "../db/client.js";
+import { uniqueViolation } from "../db/errors.js";
+import { siteConfigs, users, workspaceBuilds, workspaces } from "../db/schema/index.js";
+import { transaction } from "../db/transaction.js";
+import { parseDurationMs } from "../config/duration.js";
+import type { Pubsub } from "../pubsub/pubsub.js";
+import { can, type PolicyObject, type ShareRole, type Subject } from "../rbac/policy.js";
+import { authorizedFilter } from "../rbac/sql.js";
+import { isUuid } from "../util/parse.js";
+import { checkWorkspaceId, loadWorkspaceFor, workspacePolicyObject, workspaceShareFilter } from "./access.js";
+import { insertBuild, latestBuildRow, readBuild, requestBuild, waitForBuild, type BuildRow, type BuildTransition, type WaitForBuildOptions } from "./builds.js";
+import { BuildNotFoundError, TemplateNotFoundError, WorkspaceConflictError, WorkspaceForbiddenError, WorkspaceInputError, WorkspaceNotFoundError } from "./errors.js";
+import { resolveParameters, type ParameterValue } from "./parameters.js";
+import type { WorkspaceRuntime } from "./runtime.js";
+import { deleteShare, listShares, putShare, type ShareResponse } from "./shares.js";
+import * as templateOps from "./template-service.js";
+import { findTemplate, templateParameters, type CreateTemplateInput, type TemplateResponse, type UpdateTemplateInput } from "./templates.js";
+import { loadWorkspaceView, loadWorkspaceViews, toBuildResponse, toBuildWithLogResponse, type BuildResponse, type BuildWithLogResponse, type WorkspaceResponse } from "./views.js";
+
+/** Lowercase letters, digits and inner hyphens, at most 32 (usable in host names and paths). */
+export const workspaceNameSchema = z
+  .string()
+  .min(1, "Name is required.")
+  .max(32, "Name must be at most 32 characters.")
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "Name may contain lowercase letters, digits and single hyphens between them.");
+/** `<base>-<4 hex>` stays within the 32 characters of a name. */
+const GENERATED_NAME_BASE_LENGTH = 27;
+/** 65,536 suffixes; a few collisions in a row mean something other than bad luck. */
+const GENERATED_NAME_ATTEMPTS = 5;
+/** The site setting a new workspace's TTL comes from (a duration like "8h", or milliseconds). */
+export const WORKSPACE_TTL_SETTING = "agents_workspace_ttl";
+
+export interface CreateWorkspaceInput {
+  templateId: string;
+  name?: string;
+  parameters?: Record<string, ParameterValue>;
+  /** Create for another user (needs `create` on their workspaces: admins). Default: the subject. */
+  ownerId?: string;
+}
+
+export interface ListWorkspacesOptions {
+  /** `me`, a username or a user id. */
+  owner?: string;
+  /** Substring of the name. */
+  query?: string;
+  limit: number;
+  offset: number;
+}
+
+function generatedName(templateName: string): string {
+  const base =
+    templateName
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/-+/g, "-")
+      .slice(0, GENERATED_NAME_BASE_LENGTH)
+      .replace(/^-+|-+$/g, "") || "workspace";
+  return `${base}-${randomBytes(2).toString("hex")}`;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function initiatorOf(subject: Subject): string | null {
+  return subject.kind === "user" ? subject.id : null;
+}
+
+export class WorkspaceService {
+  constructor(
+    readonly db: Database,
+    readonly pubsub: Pubsub,
+    readonly runtime: WorkspaceRuntime,
+  ) {}
+
+  /** Creates the workspace and its first (start) build, which then runs on this replica. */
+  async createWorkspace(subject: Subject, input: CreateWorkspaceInput): Promise<{ workspace: WorkspaceResponse; build: BuildResponse }> {
+    const ownerId = input.ownerId ?? (subject.kind === "user" ? subject.id : undefined);
+    if (ownerId === undefined || !isUuid(ownerId)) throw new WorkspaceInputError("A workspace needs an owner.", undefined, [{ field: "owner_id", detail: "Give the id of the user who will own it." }]);
+    if (!can(subject, "create", { type: "workspace", ownerId })) throw new WorkspaceForbiddenError();
+    if (input.name !== undefined) {
+      const parsed = workspaceNameSchema.safeParse(input.name);
+      if (!parsed.success) throw new WorkspaceInputError("Validation failed.", undefined, parsed.error.issues.map((issue) => ({ field: "name", detail: issue.message })));
+    }
+    const template = await this.#templateForNewWorkspace(input.templateId);
+    const resolved = resolveParameters(templateParameters(template), input.parameters ?? {});
+    if (!resolved.ok) throw new WorkspaceInputError("Invalid workspace parameters.", undefined, resolved.problems);
+    const [owner] = await this.db.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).limit(1);
+    if (!owner) throw new WorkspaceInputError("The owner does not exist.", undefined, [{ field: "owner_id", detail: "No user with this id." }]);
+    const ttlMs = await this.#defaultTtl();
+
+    for (let attempt = 1; ; attempt++) {
+      const name = input.name ?? generatedName(template.name);
+      try {
+        const { workspaceId, build } = await transaction(this.db, async (tx) => {
+          const [row] = await tx
+            .insert(workspaces)
+            .values({ ownerId, templateId: template.id, name, parameters: resolved.values, ttlMs })
+            .returning({ id: workspaces.id });
+          if (!row) throw new Error("inserting the workspace returned no row");
+          const first = await insertBuild(tx, this.pubsub, row.id, { transition: "start", initiatorId: initiatorOf(subject), runnerId: this.runtime.replicaId });
+          return { workspaceId: row.id, build: first };
+        });
+        this.runtime.execute(build);
+        const workspace = await loadWorkspaceView(this.db, workspaceId);
+        if (!workspace) throw new Error("the workspace just created is missing");
+        return { workspace, build: toBuildResponse(build) };
+      } catch (error) {
+        if (uniqueViolation(error) !== "workspaces_owner_name_idx") throw error;
+        if (input.name !== undefined) throw new WorkspaceConflictError(`A workspace named "${name}" already exists for this owner.`);
+        if (attempt >= GENERATED_NAME_ATTEMPTS) throw new WorkspaceConflictError("Could not find a free workspace name; give one explicitly.");
+      }
+    }
+  }
+
+  startWorkspace(workspaceId: string, initiator: Subject): Promise<BuildResponse> {
+    return this.requestTransition(initiator, workspaceId, "start");
+  }
+
+  stopWorkspace(workspaceId: string, initiator: Subject): Promise<BuildResponse> {
+    return this.requestTransition(initiator, workspaceId, "stop");
+  }
+
+  /** Stops the workspace, removes what its provisioner made, and marks it deleted. */
+  deleteWorkspace(workspaceId: string, initiator: Subject): Promise<BuildResponse> {
+    return this.requestTransition(initiator, workspaceId, "delete");
+  }
+
+  /** A new build; start and stop need `update`, delete needs `delete` on the workspace. */
+  async requestTransition(subject: Subject, workspaceId: string, transition: BuildTransition): Promise<BuildResponse> {
+    const workspace = await loadWorkspaceFor(this.db, subject, workspaceId, transition === "delete" ? "delete" : "update");
+    const build = await requestBuild(this.db, this.pubsub, workspace.id, { transition, initiatorId: initiatorOf(subject), runnerId: this.runtime.replicaId });
+    this.runtime.execute(build);
+    return toBuildResponse(build);
+  }
+
+  async getWorkspace(subject: Subject, workspaceId: string): Promise<WorkspaceResponse> {
+    const workspace = await loadWorkspaceFor(this.db, subject, workspaceId, "read");
+    const view = await loadWorkspaceView(this.db, workspace.id);
+    if (!view) throw new WorkspaceNotFoundError();
+    return view;
+  }
+
+  /** Live (non-deleted) workspaces the subject may read: own, shared with them, all for admins. */
+  async listWorkspaces(subject: Subject, options: ListWorkspacesOptions): Promise<WorkspaceResponse[]> {
+    const conditions: SQL[] = [
+      eq(workspaces.deleted, false),
+      authorizedFilter(subject, "read", "workspace", { owner: workspaces.ownerId, id: workspaces.id }, workspaceShareFilter(this.db, subject)),
+    ];
+    if (options.owner !== undefined) {
+      if (options.owner === "me") {
+        if (subject.kind !== "user") return [];
+        conditions.push(eq(workspaces.ownerId, subject.id));
+      } else if (isUuid(options.owner)) {
+        conditions.push(eq(workspaces.ownerId, options.owner.toLowerCase()));
+      } else {
+        conditions.push(sql`lower(${users.username}) = lower(${options.owner})`);
+      }
+    }
+    if (options.query !== undefined && options.query.trim() !== "") conditions.push(ilike(workspaces.name, `%${escapeLike(options.query.trim())}%`));
+    return loadWorkspaceViews(this.db, and(...conditions), { limit: options.limit, offset: options.offset });
+  }
+
+  async latestBuild(subject: Subject, workspaceId: string): Promise<BuildResponse | undefined> {
+    const workspace = await loadWorkspaceFor(this.db, subject, workspaceId, "read");
+    const build = await latestBuildRow(this.db, workspace.id);
+    return build ? toBuildResponse(build) : undefined;
+  }
+
+  /** Newest first, without logs (a log can be a megabyte; read one build for it). */
+  async listBuilds(subject: Subject, workspaceId: string, page: { limit: number; offset: number }): Promise<BuildResponse[]> {
+    const workspace = await loadWorkspaceFor(this.db, subject, workspaceId, "read");
+    const rows = await this.db
+      .select()
+      .from(workspaceBuilds)
+      .where(eq(workspaceBuilds.workspaceId, workspace.id))
+      .orderBy(desc(workspaceBuilds.buildNumber))
+      .limit(page.limit)
+      .offset(page.offset);
+    return rows.map(toBuildResponse);
+  }
+
+  /** One build with its log; 404 unless the subject may read its workspace. */
+  async getBuild(subject: Subject, buildId: string): Promise<BuildWithLogResponse> {
+    if (!isUuid(buildId)) throw new WorkspaceInputError("Invalid workspace build ID.");
+    const build = await readBuild(this.db, buildId.toLowerCase());
+    if (!build) throw new BuildNotFoundError();
+    await loadWorkspaceFor(this.db, subject, build.workspaceId, "read").catch((error: unknown) => {
+      throw error instanceof WorkspaceNotFoundError ? new BuildNotFoundError() : error;
+    });
+    return toBuildWithLogResponse(build);
+  }
+
+  /** See builds.ts: resolves with the final build row. */
+  waitForBuild(buildId: string, options: WaitForBuildOptions = {}): Promise<BuildRow> {
+    return waitForBuild(this.db, this.pubsub, buildId, options);
+  }
+
+  /** The workspace as rbac sees it for `subject` (owner + share), for `can(subject, "ssh", …)`. */
+  policyObject(subject: Subject, workspaceId: string): Promise<PolicyObject> {
+    return workspacePolicyObject(this.db, subject, checkWorkspaceId(workspaceId));
+  }
+
+  // ---- Templates ----
+
+  async listTemplates(subject: Subject, options: templateOps.TemplateListOptions = {}): Promise<{ templates: TemplateResponse[]; total: number }> {
+    return templateOps.listTemplates(this.db, subject, await this.runtime.isolation(), options);
+  }
+
+  async getTemplate(subject: Subject, ref: string): Promise<TemplateResponse> {
+    return templateOps.getTemplate(this.db, subject, await this.runtime.isolation(), ref);
+  }
+
+  async createTemplate(subject: Subject, input: CreateTemplateInput): Promise<TemplateResponse> {
+    return templateOps.createTemplate(this.db, subject, await this.runtime.isolation(), input);
+  }
+
+  async updateTemplate(subject: Subject, ref: string, patch: UpdateTemplateInput): Promise<TemplateResponse> {
+    return templateOps.updateTemplate(this.db, subject, await this.runtime.isolation(), ref, patch);
+  }
+
+  deleteTemplate(subject: Subject, ref: string): Promise<void> {
+    return templateOps.deleteTemplate(this.db, subject, ref);
+  }
+
+  // ---- Shares ----
+
+  listShares(subject: Subject, workspaceId: string): Promise<ShareResponse[]> {
+    return listShares(this.db, subject, workspaceId);
+  }
+
+  putShare(subject: Subject, workspaceId: string, userRef: string, role: ShareRole): Promise<ShareResponse> {
+    return putShare(this.db, subject, workspaceId, userRef, role);
+  }
+
+  deleteShare(subject: Subject, workspaceId: string, userRef: string): Promise<void> {
+    return deleteShare(this.db, subject, workspaceId, userRef);
+  }
+
+  async #templateForNewWorkspace(templateId: string) {
+    const invalid = (detail: string) => new WorkspaceInputError("Invalid template.", detail, [{ field: "template_id", detail }]);
+    if (!isUuid(templateId)) throw invalid("Not a template id.");
+    const template = await findTemplate(this.db, templateId).catch((error: unknown) => {
+      throw error instanceof TemplateNotFoundError ? invalid("No template with this id.") : error;
+    });
+    if (template.deprecated) throw invalid(`Template "${template.name}" is deprecated and takes no new workspaces.`);
+    return template;
+  }
+
+  /** The site's TTL for new workspaces; absent or unreadable means none (no autostop yet anyway). */
+  async #defaultTtl(): Promise<number | null> {
+    const [row] = await this.db.select({ value: siteConfigs.value }).from(siteConfigs).where(eq(siteConfigs.key, WORKSPACE_TTL_SETTING)).limit(1);
+    if (!row) return null;
+    const text = row.value.trim();
+    const ms = /^\d+$/.test(text) ? Number(text) : parseDurationMs(text);
+    return ms === undefined || !Number.isSafeInteger(ms) || ms <= 0 ? null : ms;
+  }
+}
