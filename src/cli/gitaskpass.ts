@@ -65,7 +65,11 @@ export async function runGitAskpass(args: string[]): Promise<number> {
   if (!url) return fail(`no URL in git's prompt ${JSON.stringify(prompt)}`);
 
   const chatId = process.env[CHAT_ID_ENV];
-  const [branch, origin] = await Promise.all([gitContext(["rev-parse", "--abbrev-ref", "HEAD"]), gitContext(["config", "--get", "remote.origin.url"])]);
+  // symbolic-ref also names an unborn branch (a fresh repository's first push); rev-parse does not.
+  const [branch, origin] = await Promise.all([
+    gitContext(["symbolic-ref", "--short", "-q", "HEAD"]).then((name) => name ?? gitContext(["rev-parse", "--abbrev-ref", "HEAD"])),
+    gitContext(["config", "--get", "remote.origin.url"]),
+  ]);
   const request: AskpassRequest = {
     prompt,
     url,
