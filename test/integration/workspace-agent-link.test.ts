@@ -7,8 +7,9 @@
 import { eq } from "drizzle-orm";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_CONNECT_PATH, type GitWatchMessage } from "../../src/agent/protocol.js";
-import { chats, workspaceAgents, workspaceBuilds } from "../../src/db/schema/index.js";
+import { AGENT_CONNECT_PATH, AGENT_GIT_AUTH_PATH, type GitWatchMessage } from "../../src/agent/protocol.js";
+import { chatDiffStatuses, chats, workspaceAgents, workspaceBuilds, workspaces } from "../../src/db/schema/index.js";
+import { heartbeatChat } from "../../src/chats/state.js";
 import { AgentCallError, AgentUnavailableError } from "../../src/workspaces/agent-conn/errors.js";
 import { connectFakeAgent, seedRunningWorkspace, type FakeAnswer } from "../helpers/fake-agent.js";
 import { testDatabaseKind } from "../helpers/env.js";
@@ -174,5 +175,48 @@ describe("GET /chats/{chat}/stream/git", () => {
     const chat = await chatIn(db, fixture, "waiting");
     await db.update(chats).set({ ownerId: owner.id }).where(eq(chats.id, chat.id));
     expect(await refusedUpgrade(`${a.url}/api/experimental/chats/${chat.id}/stream/git`, { Authorization: `Bearer ${owner.token}` })).toBe(400);
+  });
+});
+
+describe("GET /api/v2/workspaceagents/me/gitauth", () => {
+  it("marks every chat of the workspace stale without a chat id, answers 404 without a token, and never for another host", async () => {
+    const db = a.server.database.db;
+    const seeded = await seedRunningWorkspace(db, owner.id);
+    const fixture = await chatFixture(db);
+    const chatA = await chatIn(db, fixture, "waiting");
+    const chatB = await chatIn(db, fixture, "waiting");
+    const unrelated = await chatIn(db, fixture, "waiting");
+    for (const chat of [chatA, chatB]) await db.update(chats).set({ ownerId: owner.id, workspaceId: seeded.workspace.id }).where(eq(chats.id, chat.id));
+    await db.update(chats).set({ ownerId: owner.id }).where(eq(chats.id, unrelated.id));
+    const ask = (query: Record<string, string>, token = seeded.token) =>
+      a.request(`${AGENT_GIT_AUTH_PATH}?${new URLSearchParams(query).toString()}`, { headers: { Authorization: `Bearer ${token}` } });
+
+    const noToken = await ask({ url: "https://github.com", git_branch: "main", git_remote_origin: "https://github.com/o/r.git" });
+    expect(noToken.status).toBe(404);
+    const marked = await db.select().from(chatDiffStatuses);
+    expect(marked.map((row) => row.chatId).sort()).toEqual([chatA.id, chatB.id].sort());
+    expect(marked.every((row) => row.gitBranch === "main" && row.gitRemoteOrigin === "https://github.com/o/r.git")).toBe(true);
+
+    await a.request("/api/v2/external-auth/github", { method: "PUT", token: owner.token, body: { access_token: "ghp_linktest" } });
+    expect((await ask({ url: "https://github.com" })).body).toEqual({ username: "x-access-token", password: "ghp_linktest" });
+    expect((await ask({ url: "https://evil.example.com" })).status).toBe(404);
+    expect((await ask({ url: "https://github.com" }, "abcdefghij-ABCDEFGHIJKLMNOPQRSTUV")).status).toBe(401);
+    expect((await ask({ url: "https://github.com", chat_id: "nope" })).status).toBe(400);
+  });
+});
+
+describe("a running chat's heartbeat", () => {
+  it("marks its workspace used", async () => {
+    const db = a.server.database.db;
+    const seeded = await seedRunningWorkspace(db, owner.id);
+    const fixture = await chatFixture(db);
+    const chat = await chatIn(db, fixture, "running", { workerId: crypto.randomUUID() });
+    await db.update(chats).set({ workspaceId: seeded.workspace.id }).where(eq(chats.id, chat.id));
+    const [before] = await db.select().from(workspaces).where(eq(workspaces.id, seeded.workspace.id));
+    expect(before?.lastUsedAt).toBeNull();
+    const lease = { workerId: chat.workerId ?? "", startedAt: chat.startedAt ?? new Date(0) };
+    expect(await heartbeatChat(db, chat.id, lease)).toBe(true);
+    const [after] = await db.select().from(workspaces).where(eq(workspaces.id, seeded.workspace.id));
+    expect(after?.lastUsedAt).toBeInstanceOf(Date);
   });
 });
