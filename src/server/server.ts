@@ -1,7 +1,10 @@
 /** One chatd replica: start() wires every part together; close() takes it down in order. */
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import fs from "node:fs";
 import path from "node:path";
+import { sql } from "drizzle-orm";
+import { queryRows } from "../db/raw.js";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import type { DestinationStream } from "pino";
@@ -77,6 +80,22 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL's own data directory when it is on this machine, so local workspaces cannot read the
+ * database files (PGlite's live in the data directory, which is hidden anyway). Needs a role that
+ * may read server settings; without one there is nothing more to hide that we know of.
+ */
+async function localDatabaseDirectory(database: DatabaseHandle): Promise<string | undefined> {
+  if (database.kind !== "postgres") return undefined;
+  try {
+    const [row] = await queryRows(database.db, sql`SELECT current_setting('data_directory') AS dir`);
+    const dir = row?.dir;
+    return typeof dir === "string" && dir !== "" && fs.existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function listenUrl(address: AddressInfo): string {
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return `http://${host}:${address.port}`;
@@ -120,6 +139,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(relaySecret ? { forwarding: new ForwardingClient(database.db, relaySecret) } : {}),
     });
     // ---- workspaces (templates, builds, provisioners): construction ----
+    const databaseFiles = await localDatabaseDirectory(database);
     const workspaceRuntime = new WorkspaceRuntime({
       db: database.db,
       pubsub,
@@ -127,6 +147,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       replicaId,
       dataDir: config.dataDir,
       ...options.workspaces,
+      extraHiddenPaths: [...(options.workspaces?.extraHiddenPaths ?? []), ...(databaseFiles ? [databaseFiles] : [])],
     });
     const workspaceService = new WorkspaceService(database.db, pubsub, workspaceRuntime);
     // ---- end workspaces ----

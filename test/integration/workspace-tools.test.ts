@@ -8,7 +8,8 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { queryRows } from "../../src/db/raw.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chats, workspaceAgents, workspaces } from "../../src/db/schema/index.js";
 import { configureAnthropicModel, startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
@@ -62,6 +63,12 @@ afterAll(async () => {
   }
   fs.rmSync(repoDir, { recursive: true, force: true });
 });
+
+async function postgresDataDirectory(): Promise<string | undefined> {
+  if (t.server.database.kind !== "postgres") return undefined;
+  const [row] = await queryRows(t.server.database.db, sql`SELECT current_setting('data_directory') AS dir`);
+  return typeof row?.dir === "string" && fs.existsSync(row.dir) ? row.dir : undefined;
+}
 
 async function projectDir(): Promise<string> {
   const [agent] = await t.server.database.db.select().from(workspaceAgents).where(eq(workspaceAgents.workspaceId, workspaceId));
@@ -215,6 +222,7 @@ describe("the agent's environment and sandbox", () => {
     const keyFile = path.join(dataDir, "encryption.key");
     expect(fs.existsSync(keyFile) || t.server.database.kind === "postgres").toBe(true);
     const project = await projectDir();
+    const postgresDir = await postgresDataDirectory();
     scriptChat(mock, [
       [
         { name: "execute", input: { command: `cat ${keyFile}` } },
@@ -227,11 +235,13 @@ describe("the agent's environment and sandbox", () => {
         { name: "execute", input: { command: `touch ${path.join(process.cwd(), "escape")}` } },
         { name: "execute", input: { command: "touch /usr/escape" } },
         { name: "execute", input: { command: `touch ${path.join(project, "inside")} && echo /tmp-ok > /tmp/x && cat /tmp/x` } },
+        // PostgreSQL's files, when the server runs on this machine; PGlite's are in the data dir.
+        { name: "execute", input: { command: `ls -A ${postgresDir ?? dataDir}` } },
       ],
       "checked",
     ]);
     const chatId = await createChatViaApi(t, owner, "Probe the sandbox", workspaceId);
-    const [key, listing, dataWrite, repoWrite, usrWrite, inside] = (await finishedToolResults(t, chatId)).map(resultOf);
+    const [key, listing, dataWrite, repoWrite, usrWrite, inside, databaseFiles] = (await finishedToolResults(t, chatId)).map(resultOf);
     expect(key?.success).toBe(false);
     expect(String(listing?.output).trim().split("\n")).toEqual(["workspaces"]);
     expect(dataWrite).toBeDefined();
@@ -240,6 +250,8 @@ describe("the agent's environment and sandbox", () => {
     expect(inside).toMatchObject({ success: true });
     expect(String(inside?.output)).toContain("/tmp-ok");
     expect(fs.existsSync(path.join(project, "inside"))).toBe(true);
+    if (postgresDir) expect(databaseFiles).toMatchObject({ success: true, exit_code: 0 });
+    if (postgresDir) expect(databaseFiles?.output).toBeUndefined();
     expect(fs.existsSync(path.join(dataDir, "escape"))).toBe(false);
     expect(fs.existsSync(path.join(process.cwd(), "escape"))).toBe(false);
   }, 60_000);
