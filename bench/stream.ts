@@ -11,13 +11,10 @@
  *   npm run bench:stream
  */
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import pg from "pg";
 import WebSocket from "ws";
 import { streamText } from "ai";
-import { loadConfig } from "../src/config/config.js";
-import { startServer, type RunningServer } from "../src/server/server.js";
+import type { RunningServer } from "../src/server/server.js";
+import { api, fmt, get, pct, startReplica, withPgDatabase } from "./support.js";
 import { startMockLlm, type MockLlm } from "../src/llm/mock/index.js";
 import { createLanguageModel } from "../src/llm/factory.js";
 
@@ -27,42 +24,8 @@ const WORDS_B = 100;
 const CHUNK_DELAY_B_MS = 20;
 const WORDS_C = 400;
 const CHUNK_DELAY_C_MS = 5;
-const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const fmt = (n: number) => n.toFixed(2);
-
-interface Replica {
-  server: RunningServer;
-  dataDir: string;
-}
-
-async function startReplica(databaseUrl?: string): Promise<Replica> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "chatd-bench-stream-"));
-  const config = loadConfig(
-    { listen: "127.0.0.1:0", "data-dir": dataDir, "log-level": "silent", ...(databaseUrl ? { "database-url": databaseUrl } : {}) },
-    {},
-  );
-  return { server: await startServer(config, { webDir: path.join(dataDir, "none"), env: {} }), dataDir };
-}
-
-async function api(url: string, route: string, token: string | undefined, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${url}${route}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw new Error(`${route}: ${response.status} ${text}`);
-  return parsed;
-}
-
-function get(value: unknown, key: string): unknown {
-  return typeof value === "object" && value !== null && key in value ? Reflect.get(value, key) : undefined;
-}
-
 async function setUp(url: string, mock: MockLlm): Promise<string> {
   await api(url, "/api/v2/users/first", undefined, { username: "bench", email: "bench@example.com", password: "bench-password-1" });
   const token = String(get(await api(url, "/api/v2/users/login", undefined, { username: "bench", password: "bench-password-1" }), "session_token"));
@@ -218,22 +181,6 @@ async function waitUntilIdle(server: RunningServer, chatIds: string[]): Promise<
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error("chats did not finish their first run");
-}
-
-/** A throwaway PostgreSQL database for one bench part. */
-async function withPgDatabase(label: string, run: (url: string) => Promise<void>): Promise<void> {
-  const name = `chatd_bench_${label}_${process.pid}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  try {
-    await run(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
 }
 
 async function benchC(mock: MockLlm): Promise<void> {
