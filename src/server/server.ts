@@ -130,7 +130,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const relaySecret = database.kind === "postgres" ? (await sharedSecret(database, RELAY_SECRET_NAME)).value : undefined;
     const hub = new ChatEventHub();
     const agentConnections = new AgentConnections({ db: database.db, pubsub, log: log.child({ component: "workspace-agents" }), replicaId });
-    cleanups.push(async () => agentConnections.closeAll());
+    cleanups.push(() => agentConnections.closeAll());
     const agentDirectory = new AgentDirectory({
       db: database.db,
       pubsub,

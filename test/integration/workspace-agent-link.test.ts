@@ -220,3 +220,17 @@ describe("a running chat's heartbeat", () => {
     expect(after?.lastUsedAt).toBeInstanceOf(Date);
   });
 });
+
+describe.runIf(postgres)("a replica shutting down", () => {
+  it("drops its agent sockets and records each disconnect before the database closes", async () => {
+    const replica = await startTestServer({ database: a.database });
+    const seeded = await seedRunningWorkspace(a.server.database.db, owner.id);
+    const agent = await connectFakeAgent(replica.url, seeded.token, echo);
+    await waitFor(async () => (await agentRow(seeded.agent.id))?.replicaId === replica.server.replicaId, { message: "held by the replica" });
+    await replica.close();
+    await agent.closed;
+    const row = await agentRow(seeded.agent.id);
+    expect(row?.replicaId).toBeNull();
+    expect(row?.disconnectedAt).toBeInstanceOf(Date);
+  });
+});

@@ -37,6 +37,8 @@ import { workspaceChannel, type WorkspaceEvent } from "../builds.js";
 export const AGENT_HELLO_TIMEOUT_MS = 10_000;
 /** Default deadline of one call; process.output's own wait is added on top by the caller. */
 export const AGENT_CALL_TIMEOUT_MS = 30_000;
+/** Shutdown gives agents this long to complete the close handshake before their sockets are cut. */
+const CLOSE_WAIT_MS = 2_000;
 /** Heartbeat writes are throttled: the ping interval already bounds how stale the row can be. */
 const HEARTBEAT_WRITE_INTERVAL_MS = AGENT_PING_INTERVAL_MS;
 
@@ -90,6 +92,10 @@ export interface AgentConnectionsDeps {
 export class AgentConnections {
   readonly #live = new Map<string, AgentLink>();
   readonly #all = new Set<AgentLink>();
+  /** Disconnect bookkeeping still writing; shutdown waits for it while the database is open. */
+  readonly #closing = new Set<Promise<void>>();
+  /** Set by closeAll: called when the last socket has closed. */
+  #onDrained: (() => void) | undefined;
   readonly #timer: NodeJS.Timeout;
 
   constructor(private readonly deps: AgentConnectionsDeps) {
@@ -127,7 +133,10 @@ export class AgentConnections {
       },
       onClose: () => {
         clearTimeout(helloTimer);
-        if (link) void this.#onClose(link);
+        if (!link || link.closed) return;
+        const closing = this.#onClose(link);
+        this.#closing.add(closing);
+        void closing.finally(() => this.#closing.delete(closing));
       },
     };
   }
@@ -205,10 +214,25 @@ export class AgentConnections {
     };
   }
 
-  /** Drops every agent socket (shutdown); the agents redial another replica. */
-  closeAll(): void {
+  /**
+   * Drops every agent socket (shutdown; the agents redial another replica) and waits until each
+   * disconnect is recorded, so no row keeps naming this replica as the holder.
+   */
+  async closeAll(): Promise<void> {
     clearInterval(this.#timer);
     for (const link of this.#all) link.ws.close(1001, "server shutting down");
+    // Close frames take a round trip; an agent that never answers is cut at the deadline.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.#onDrained = resolve;
+        if (this.#all.size === 0) resolve();
+      }),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const link of this.#all) rawSocket(link.ws.raw)?.terminate();
+    await Promise.all([...this.#closing]);
   }
 
   #onFrame(link: AgentLink, text: string): void {
@@ -268,6 +292,7 @@ export class AgentConnections {
   async #onClose(link: AgentLink): Promise<void> {
     link.closed = true;
     this.#all.delete(link);
+    if (this.#all.size === 0) this.#onDrained?.();
     for (const pending of link.pending.values()) pending.reject(new AgentUnavailableError("the workspace agent disconnected"));
     for (const stream of link.streams.values()) stream({ type: "error", message: "the workspace agent disconnected" });
     link.streams.clear();
