@@ -3,6 +3,7 @@
  * deadlines instead of sleeps.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const CHATD_BIN = fileURLToPath(new URL("../../bin/chatd.mjs", import.meta.url));
@@ -64,4 +65,18 @@ export function runChatd(args: string[], env: Record<string, string> = {}): Chat
       return exited;
     },
   };
+}
+
+/** A pid is gone once signalling it fails, or it is a zombie nobody has reaped yet. */
+export function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
 }

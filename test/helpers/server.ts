@@ -49,6 +49,30 @@ export interface TestServer {
 
 let userCounter = 0;
 
+/** Requests against a server at `baseUrl`: JSON in, parsed JSON (or raw text) out. */
+export function apiRequester(baseUrl: string): (pathname: string, options?: RequestOptions) => Promise<ApiResponse> {
+  return async (pathname, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.Authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+      headers["Content-Type"] ??= "application/json";
+    }
+    const response = await fetch(`${baseUrl}${pathname}`, { method: options.method ?? "GET", headers, body });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    if (text !== "") {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: response.status, headers: response.headers, body: parsed, text };
+  };
+}
+
 export interface TestServerOptions {
   /** A built web UI to serve; by default none exists. */
   webDir?: string;
@@ -88,26 +112,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.chatTools ? { chatTools: options.chatTools } : {}),
   });
 
-  const request = async (pathname: string, options: RequestOptions = {}): Promise<ApiResponse> => {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.Authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-      headers["Content-Type"] ??= "application/json";
-    }
-    const response = await fetch(`${server.url}${pathname}`, { method: options.method ?? "GET", headers, body });
-    const text = await response.text();
-    let parsed: unknown = undefined;
-    if (text !== "") {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
-  };
+  const request = apiRequester(server.url);
 
   const login = async (identifier: string, password: string): Promise<string> => {
     const response = await request("/api/v2/users/login", { method: "POST", body: { email: identifier, password } });

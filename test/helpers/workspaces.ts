@@ -13,7 +13,7 @@ import { startServer, type RunningServer } from "../../src/server/server.js";
 import { groupHasLiveMembers } from "../../src/workspaces/provisioners/process.js";
 import type { WorkspaceRuntimeTuning } from "../../src/workspaces/runtime.js";
 import { freshDatabase, type FreshDatabase } from "./database.js";
-import { field, type ApiResponse, type RequestOptions, type TestUser } from "./server.js";
+import { apiRequester, field, type ApiResponse, type RequestOptions, type TestUser } from "./server.js";
 import { waitFor } from "./wait.js";
 
 /** Builds run real processes (tsx-compiled agents, git); a loaded machine needs more than 5 s. */
@@ -54,24 +54,7 @@ export async function startWorkspaceServer(
     env: {},
     workspaces: tuning,
   });
-  const request = async (pathname: string, options: RequestOptions = {}): Promise<ApiResponse> => {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.Authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-      headers["Content-Type"] ??= "application/json";
-    }
-    const response = await fetch(`${server.url}${pathname}`, { method: options.method ?? "GET", headers, body });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
-  };
+  const request = apiRequester(server.url);
   const login = async (username: string, password: string): Promise<string> => {
     const response = await request("/api/v2/users/login", { method: "POST", body: { email: username, password } });
     const token = field(response.body, "session_token");

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeAgentServer, type AgentLink, type FakeAgentServer } from "../helpers/agent-server.js";
 import { waitFor } from "../helpers/wait.js";
+import { isGone } from "../helpers/process.js";
 
 const CHATD_BIN = fileURLToPath(new URL("../../bin/chatd.mjs", import.meta.url));
 const TOKEN = "abcdefghij-ABCDEFGHIJKLMNOPQRSTUV";
@@ -36,18 +37,6 @@ function spawnAgent(args: string[], env: Record<string, string> = {}): AgentChil
   return { child, stderr: () => stderr, exited };
 }
 
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
 
 async function run(link: AgentLink, command: string, env: Record<string, string> = {}) {
   const scope = { chat_id: "chat-cli" };

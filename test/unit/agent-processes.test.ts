@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AgentError } from "../../src/agent/errors.js";
 import { PIPE_CLOSE_WAIT_MS, PROCESS_LIST_LIMIT, ProcessManager, type ProcessExitEvent, type ProcessOwner } from "../../src/agent/processes.js";
 import { waitFor } from "../helpers/wait.js";
+import { isGone } from "../helpers/process.js";
 
 const chatA: ProcessOwner = { chatId: "chat-a", chatIds: ["chat-a", "root"] };
 const chatB: ProcessOwner = { chatId: "chat-b", chatIds: ["chat-b"] };
@@ -29,19 +30,6 @@ async function run(command: string, owner = chatA, extra: { workdir?: string; en
   return { id: started.id, ...result, text: Buffer.from(result.output_base64, "base64").toString("utf8") };
 }
 
-/** A pid is gone once signalling it fails, or it is a zombie nobody has reaped yet. */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
 
 async function agentError(action: () => unknown): Promise<AgentError> {
   try {
