@@ -50,7 +50,8 @@ beforeAll(async () => {
   const seed = path.join(repoDir, "seed");
   execFileSync("git", ["init", "-q", "-b", "main", seed]);
   fs.writeFileSync(path.join(seed, "README.md"), "# demo\n");
-  execFileSync("git", ["-C", seed, "add", "README.md"]);
+  fs.writeFileSync(path.join(seed, "AGENTS.md"), "Run `make check` before committing.\r\n<!-- maintainers only: not for the model -->\n");
+  execFileSync("git", ["-C", seed, "add", "README.md", "AGENTS.md"]);
   execFileSync("git", ["-C", seed, "-c", "user.name=Seed", "-c", "user.email=seed@example.com", "commit", "-q", "-m", "seed"]);
   execFileSync("git", ["clone", "-q", "--bare", seed, path.join(repoDir, "origin.git")]);
 }, 60_000);
@@ -113,7 +114,11 @@ describe("a chat without a workspace", () => {
     expect(JSON.stringify(streamed[5]?.body)).toContain("chatd");
     expect(JSON.stringify(streamed[6]?.body)).toContain("Add hello");
     // The workspace's agent saw the chat's context: the <workspace-context> block after creation.
-    expect(JSON.stringify(streamed[1]?.body)).toContain("<workspace-context>");
+    const context = JSON.stringify(streamed[1]?.body);
+    expect(context).toContain("<workspace-context>");
+    expect(context).toContain("Run `make check` before committing.");
+    expect(context).toContain("AGENTS.md");
+    expect(context).not.toContain("maintainers only");
     expect(JSON.stringify(streamed[0]?.body)).not.toContain("<workspace-context>");
 
     const project = await projectDir();
