@@ -5,6 +5,7 @@
  * provider metadata, costs) can leak.
  */
 import { z } from "zod";
+import { chatDiffStatusSchema, toDiffStatus, type DiffStatusRow } from "../gitauth/diff-view.js";
 import { CHAT_STATUSES } from "./hints.js";
 import { chatMessagePartSchema, decodeParts, publicPart } from "./parts.js";
 import type { ChatMessageRow, ChatRow, QueuedMessageRow } from "./store.js";
@@ -12,7 +13,6 @@ import type { ChatMessageRow, ChatRow, QueuedMessageRow } from "./store.js";
 const timestamp = z.iso.datetime({ offset: true });
 
 /** Only the chat id until diff tracking (behavior.md section 8) lands. */
-export const chatDiffStatusSchema = z.object({ chat_id: z.uuid() }).meta({ id: "ChatDiffStatus" });
 
 export const chatSchema = z
   .object({
@@ -35,7 +35,7 @@ export const chatSchema = z
   .meta({ id: "Chat" });
 export type ChatResponse = z.infer<typeof chatSchema>;
 
-export function toChatResponse(row: ChatRow): ChatResponse {
+export function toChatResponse(row: ChatRow, diff?: DiffStatusRow): ChatResponse {
   return {
     id: row.id,
     owner_id: row.ownerId,
@@ -49,7 +49,7 @@ export function toChatResponse(row: ChatRow): ChatResponse {
     last_error: row.lastError,
     archived: row.archived,
     mcp_server_ids: row.mcpServerIds,
-    diff_status: { chat_id: row.id },
+    diff_status: toDiffStatus(row.id, diff),
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

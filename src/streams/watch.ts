@@ -9,6 +9,7 @@ import { chats } from "../db/schema/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { ownerChannel, ownerHintSchema, type OwnerHint } from "../chats/hints.js";
 import type { EventSocket } from "./socket.js";
+import { loadDiffStatuses, toDiffStatus, type ChatDiffStatus } from "../gitauth/diff-view.js";
 import { safeJson } from "../util/parse.js";
 
 export interface WatchEvent {
@@ -24,6 +25,8 @@ export interface WatchEvent {
     root_chat_id: string;
     workspace_id: string | null;
     archived: boolean;
+    /** Only on `diff_status_change` events. */
+    diff_status?: ChatDiffStatus;
   };
 }
 
@@ -38,6 +41,7 @@ export async function runWatch(deps: { db: Database; pubsub: Pubsub }, ownerId: 
       .then(async () => {
         const [row] = await deps.db.select().from(chats).where(eq(chats.id, hint.data.chat_id));
         if (!row || row.ownerId !== ownerId) return;
+        const diff = hint.data.kind === "diff_status_change" ? (await loadDiffStatuses(deps.db, [row.id])).get(row.id) : undefined;
         socket.push({
           kind: hint.data.kind,
           chat: {
@@ -51,6 +55,7 @@ export async function runWatch(deps: { db: Database; pubsub: Pubsub }, ownerId: 
             root_chat_id: row.rootChatId ?? row.id,
             workspace_id: row.workspaceId,
             archived: row.archived,
+            ...(hint.data.kind === "diff_status_change" ? { diff_status: toDiffStatus(row.id, diff) } : {}),
           },
         });
       })

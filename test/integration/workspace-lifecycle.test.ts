@@ -12,6 +12,7 @@ import { configureAnthropicModel, field, startTestServer, type TestServer, type 
 import { useMockLlm } from "../helpers/llm.js";
 import { createChatViaApi, finishedToolResults, localTemplateId, resultOf, scriptChat } from "../helpers/workspace-chat.js";
 import { waitFor } from "../helpers/wait.js";
+import { connectStream } from "../helpers/ws.js";
 
 const WORKSPACE_DENIED = "Workspace not found or you do not have access to this resource";
 const mock = useMockLlm();
@@ -182,9 +183,16 @@ describe("git credentials", () => {
 
     const askpass = "git init -q -b feature/x . 2>/dev/null; git remote add origin https://github.com/acme/app.git 2>/dev/null; "
       + `"$GIT_ASKPASS" "Username for 'https://github.com': "; "$GIT_ASKPASS" "Password for 'https://github.com': "`;
+    const watch = await connectStream(`${t.url}/api/experimental/chats/watch`, member.token);
     scriptChat(mock, [[{ name: "execute", input: { command: askpass } }], "pushed"]);
     const chatId = await createChatViaApi(t, member, "Push the branch", workspaceId);
     const [result] = await finishedToolResults(t, chatId);
+    const events = await watch.waitForEvents((all) => all.some((e) => field(e, "kind") === "diff_status_change"), "diff_status_change");
+    watch.close();
+    const changed = events.find((e) => field(e, "kind") === "diff_status_change");
+    expect(field(changed, "chat")).toMatchObject({ id: chatId, diff_status: { chat_id: chatId, url: "https://github.com/acme/app/tree/feature/x" } });
+    const fetched = await t.request(`/api/experimental/chats/${chatId}`, { token: member.token });
+    expect(field(fetched.body, "diff_status")).toMatchObject({ url: "https://github.com/acme/app/tree/feature/x" });
     expect(resultOf(result)).toMatchObject({ success: true, output: "x-access-token\nghp_secretsecret\n" });
 
     const statuses = await t.server.database.db.select().from(chatDiffStatuses);

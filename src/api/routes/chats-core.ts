@@ -9,6 +9,7 @@ import { chats } from "../../db/schema/index.js";
 import { createChat, interruptChat, setArchived } from "../../chats/state.js";
 import type { ChatHints } from "../../chats/hints.js";
 import { chatSchema, toChatResponse } from "../../chats/api.js";
+import { loadDiffStatuses } from "../../gitauth/diff-view.js";
 import { chatInputPartSchema, fallbackTitle, initialMessages } from "../../chats/input.js";
 import { authorizedFilter } from "../../rbac/sql.js";
 import { can } from "../../rbac/policy.js";
@@ -159,7 +160,8 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
         .orderBy(desc(chats.updatedAt), desc(chats.id))
         .limit(limit)
         .offset(offset);
-      return rows.map(toChatResponse);
+      const diffs = await loadDiffStatuses(db, rows.map((row) => row.id));
+      return rows.map((row) => toChatResponse(row, diffs.get(row.id)));
     },
   });
 
@@ -173,7 +175,10 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
     body: none,
     status: 200,
     response: chatSchema,
-    handler: async ({ c, params }) => toChatResponse(await loadChat(db, requireActor(c), params.chat)),
+    handler: async ({ c, params }) => {
+      const chat = await loadChat(db, requireActor(c), params.chat);
+      return toChatResponse(chat, (await loadDiffStatuses(db, [chat.id])).get(chat.id));
+    },
   });
 
   routes.add({
