@@ -23,13 +23,10 @@ export function registerChatGitRoutes(app: Hono<AppEnv>, services: ApiServices):
     const chat = await loadChat(db, actor, c.req.param("chat"));
     if (!chat.workspaceId) throw badRequest("Chat has no workspace.");
     const context = { chat_id: chat.id, ancestor_chat_ids: await ancestorChatIds(db, chat.parentChatId) };
-    let agent;
-    try {
-      agent = await services.agents.directory.forWorkspace(chat.workspaceId, context);
-    } catch (error) {
+    const agent = await services.agents.directory.forWorkspace(chat.workspaceId, context).catch((error: unknown) => {
       if (error instanceof AgentUnavailableError) throw badRequest("The chat's workspace agent is not connected.", error.message);
       throw error;
-    }
+    });
     requireUpgrade(c);
     return upgradeWebSocket(c, gitWatchBridge((onMessage) => agent.openGitWatch(onMessage)));
   });

@@ -30,6 +30,13 @@ import { AGENT_CALL_TIMEOUT_MS } from "./connections.js";
 export const agentRpcPath = (agentId: string) => `/api/internal/agents/${agentId}/rpc`;
 export const agentGitWatchPath = (agentId: string) => `/api/internal/agents/${agentId}/git-watch`;
 
+/**
+ * A replica's address is fixed for its lifetime (a restart is a new replica id), so a short cache
+ * only delays noticing that a replica is gone, which the failed call then reports anyway.
+ */
+const ADDRESS_CACHE_MS = 30_000;
+/** Replica ids are few; the bound only guards against a leak. */
+const MAX_CACHED_ADDRESSES = 1000;
 /** The hop between replicas gets this much beyond the call's own deadline. */
 const FORWARD_OVERHEAD_MS = 5_000;
 /** A forwarded git watch that does not open within this is given up. */
@@ -59,9 +66,19 @@ export class ForwardingClient {
     private readonly secret: string,
   ) {}
 
+  readonly #addresses = new Map<string, { address: string; expires: number }>();
+
+  /** A replica's relay address; cached briefly, as every forwarded call needs it. */
   async #address(replicaId: string): Promise<string> {
+    const cached = this.#addresses.get(replicaId);
+    if (cached && cached.expires > Date.now()) return cached.address;
     const [replica] = await this.db.select({ relayAddress: replicas.relayAddress }).from(replicas).where(eq(replicas.id, replicaId));
-    if (!replica?.relayAddress) throw new AgentUnavailableError("the replica holding the workspace agent is gone");
+    if (!replica?.relayAddress) {
+      this.#addresses.delete(replicaId);
+      throw new AgentUnavailableError("the replica holding the workspace agent is gone");
+    }
+    if (this.#addresses.size >= MAX_CACHED_ADDRESSES) this.#addresses.clear();
+    this.#addresses.set(replicaId, { address: replica.relayAddress, expires: Date.now() + ADDRESS_CACHE_MS });
     return replica.relayAddress;
   }
 
