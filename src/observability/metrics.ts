@@ -1,5 +1,5 @@
 /** Prometheus metrics. One registry per server instance; default process metrics included. */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 export interface ServerMetrics {
   registry: Registry;
@@ -52,6 +52,18 @@ export function registerStreamMetrics(metrics: ServerMetrics, read: { droppedPar
     collect() {
       this.reset();
       this.inc(read.slowClosed());
+    },
+  });
+}
+
+/** Workspace agents whose socket this replica holds (after their hello). */
+export function registerAgentMetrics(metrics: ServerMetrics, read: { connectedAgents(): number }): void {
+  new Gauge({
+    name: "chatd_workspace_agents_connected",
+    help: "Workspace agents connected to this replica.",
+    registers: [metrics.registry],
+    collect() {
+      this.set(read.connectedAgents());
     },
   });
 }

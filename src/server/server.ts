@@ -15,7 +15,7 @@ import { ACCOUNT_THROTTLE, ADDRESS_THROTTLE, LoginThrottle } from "../auth/throt
 import type { ServerConfig } from "../config/config.js";
 import { openDatabase, type DatabaseHandle, type QueryObserver } from "../db/client.js";
 import { createLogger, type Logger } from "../observability/logger.js";
-import { createMetrics, registerStreamMetrics } from "../observability/metrics.js";
+import { createMetrics, registerAgentMetrics, registerStreamMetrics } from "../observability/metrics.js";
 import { createPubsub } from "../pubsub/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { envProviderKeys } from "../llm/providers.js";
@@ -170,6 +170,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       githubHosts: DEFAULT_GITHUB_HOSTS,
       workspaces: workspaceService,
     };
+    registerAgentMetrics(metrics, { connectedAgents: () => agentConnections.count() });
     registerStreamMetrics(metrics, { droppedParts: () => hub.droppedParts, slowClosed: () => services.streamStats.slowClosed });
     const { app } = buildApp(services);
 

@@ -69,6 +69,7 @@ describe("agent connect", () => {
     const row = await agentRow(seeded.agent.id);
     expect(row).toMatchObject({ version: "test", operatingSystem: "linux", directory: "/fake" });
     expect(row?.firstConnectedAt).toBeInstanceOf(Date);
+    expect((await a.request("/metrics")).text).toMatch(/^chatd_workspace_agents_connected [1-9]/m);
 
     const chatId = crypto.randomUUID();
     const client = await a.server.services.agents.directory.forWorkspace(seeded.workspace.id, { chat_id: chatId, ancestor_chat_ids: [] });
