@@ -34,6 +34,7 @@ import { ForwardingClient } from "../workspaces/agent-conn/forward.js";
 import { DEFAULT_GITHUB_HOSTS } from "../gitauth/tokens.js";
 import { WorkspaceRuntime, type WorkspaceRuntimeTuning } from "../workspaces/runtime.js";
 import { WorkspaceService } from "../workspaces/service.js";
+import { WorkspaceAutostop } from "../workspaces/autostop.js";
 import { workspaceTools } from "../chatd/tools/workspace/index.js";
 import { serviceProvisioning } from "../chatd/tools/workspace/service-adapter.js";
 import { WorkspaceContextSource } from "../chatd/prompt/workspace-context.js";
@@ -216,6 +217,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     workspaceRuntime.setServerUrl(config.accessUrl ?? url);
     cleanups.push(() => workspaceRuntime.close());
     await workspaceRuntime.start();
+    const autostop = new WorkspaceAutostop({ db: database.db, pubsub, runtime: workspaceRuntime, log: log.child({ component: "workspace-autostop" }) });
+    autostop.start();
+    cleanups.push(() => autostop.stop());
     // ---- end workspaces ----
 
     const daemon = new ChatDaemon({

@@ -18,9 +18,9 @@ import { and, desc, eq, ilike, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../db/client.js";
 import { uniqueViolation } from "../db/errors.js";
-import { siteConfigs, users, workspaceBuilds, workspaces } from "../db/schema/index.js";
+import { users, workspaceBuilds, workspaces } from "../db/schema/index.js";
+import { readWorkspaceTtl } from "./ttl.js";
 import { transaction } from "../db/transaction.js";
-import { parseDurationMs } from "../config/duration.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { can, type PolicyObject, type ShareRole, type Subject } from "../rbac/policy.js";
 import { authorizedFilter } from "../rbac/sql.js";
@@ -46,7 +46,6 @@ const GENERATED_NAME_BASE_LENGTH = 27;
 /** 65,536 suffixes; a few collisions in a row mean something other than bad luck. */
 const GENERATED_NAME_ATTEMPTS = 5;
 /** The site setting a new workspace's TTL comes from (a duration like "8h", or milliseconds). */
-export const WORKSPACE_TTL_SETTING = "agents_workspace_ttl";
 
 export interface CreateWorkspaceInput {
   templateId: string;
@@ -265,12 +264,10 @@ export class WorkspaceService {
     return template;
   }
 
-  /** The site's TTL for new workspaces; absent or unreadable means none (no autostop yet anyway). */
+  /** The site's TTL for new workspaces (null: none). */
   async #defaultTtl(): Promise<number | null> {
-    const [row] = await this.db.select({ value: siteConfigs.value }).from(siteConfigs).where(eq(siteConfigs.key, WORKSPACE_TTL_SETTING)).limit(1);
-    if (!row) return null;
-    const text = row.value.trim();
-    const ms = /^\d+$/.test(text) ? Number(text) : parseDurationMs(text);
-    return ms === undefined || !Number.isSafeInteger(ms) || ms <= 0 ? null : ms;
+    const ms = await readWorkspaceTtl(this.db);
+    return ms > 0 ? ms : null;
   }
+
 }

@@ -1,7 +1,7 @@
 /**
  * Prompt settings (behavior.md section 3): the deployment-wide system prompt new chats start with
  * (`site_configs.agents_chat_system_prompt`; everyone reads, admins write) and each user's own
- * custom prompt (`user_configs.chat_custom_prompt`).
+ * custom prompt (`user_configs.chat_custom_prompt`); and the workspace autostop TTL.
  */
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
@@ -13,7 +13,10 @@ import { badRequest, forbidden, notFound } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
+import { readWorkspaceTtl, workspaceTtlProblem, writeWorkspaceTtl } from "../../workspaces/ttl.js";
 import { CHATS_PATH } from "./chats-common.js";
+
+const workspaceTtlSchema = z.object({ workspace_ttl_ms: z.number() }).meta({ id: "ChatWorkspaceTTL" });
 
 export const SYSTEM_PROMPT_KEY = "agents_chat_system_prompt";
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
@@ -106,6 +109,32 @@ export function registerChatConfigRoutes(routes: RouteRegistry, services: ApiSer
         .values({ userId: actor.user.id, key: CUSTOM_PROMPT_KEY, value: prompt })
         .onConflictDoUpdate({ target: [userConfigs.userId, userConfigs.key], set: { value: prompt } });
       return { custom_prompt: prompt };
+    },
+  });
+
+  routes.add({
+    ...common,
+    method: "get",
+    path: `${CHATS_PATH}/config/workspace-ttl`,
+    summary: "How long a workspace made for chats may sit unused before it is stopped (0: never)",
+    body: none,
+    status: 200,
+    response: workspaceTtlSchema,
+    handler: async () => ({ workspace_ttl_ms: await readWorkspaceTtl(db) }),
+  });
+
+  routes.add({
+    ...common,
+    method: "put",
+    path: `${CHATS_PATH}/config/workspace-ttl`,
+    summary: "Set the workspace autostop TTL for new workspaces (admin): 0, or one minute to 30 days",
+    body: workspaceTtlSchema,
+    status: 204,
+    handler: async ({ c, body }) => {
+      if (!can(requireActor(c).subject, "update", { type: "deployment_config" })) throw forbidden();
+      const problem = workspaceTtlProblem(body.workspace_ttl_ms);
+      if (problem) throw badRequest("Invalid workspace TTL.", problem, [{ field: "workspace_ttl_ms", detail: problem }]);
+      await writeWorkspaceTtl(db, body.workspace_ttl_ms);
     },
   });
 }
