@@ -17,7 +17,7 @@ import WebSocket from "ws";
 import { safeJson } from "../util/parse.js";
 import { errorMessage } from "./errors.js";
 import type { ResponseFrame, Session } from "./dispatch.js";
-import { AGENT_CONNECT_PATH, AGENT_SILENCE_TIMEOUT_MS, type AgentToServerFrame, type RequestFrame, requestFrame, type helloFrame } from "./protocol.js";
+import { AGENT_CONNECT_PATH, AGENT_SILENCE_TIMEOUT_MS, PROTOCOL_MISMATCH_CLOSE_CODE, type AgentToServerFrame, type RequestFrame, requestFrame, type helloFrame } from "./protocol.js";
 import type { z } from "zod";
 
 export const BACKOFF_INITIAL_MS = 250;
@@ -145,7 +145,7 @@ export class AgentConnection {
       }
       this.handleText(data.toString(), session);
     });
-    socket.on("close", (code) => {
+    socket.on("close", (code, closeReason) => {
       clearTimeout(silenceTimer);
       this.options.onSessionClose(session);
       if (this.socket === socket) this.socket = undefined;
@@ -160,6 +160,11 @@ export class AgentConnection {
           this.resolveFatal(`the server refused the agent token ${this.unauthorized} times in a row`);
           return;
         }
+      } else if (code === PROTOCOL_MISMATCH_CLOSE_CODE) {
+        // Redialing cannot help: this agent binary is from another chatd version.
+        this.stopped = true;
+        this.resolveFatal(`the server refused this agent's protocol: ${closeReason.toString() || "version mismatch"}`);
+        return;
       } else if (refusedWith !== undefined) {
         reason = `the server refused the connection with HTTP ${refusedWith}`;
       } else if (!opened) {

@@ -19,6 +19,8 @@
 import { z } from "zod";
 
 export const AGENT_PROTOCOL_VERSION = 1;
+/** The server closes an agent's socket with this code when its hello names another protocol. */
+export const PROTOCOL_MISMATCH_CLOSE_CODE = 4002;
 export const AGENT_CONNECT_PATH = "/api/v2/workspaceagents/me/connect";
 /** The agent-token-authenticated endpoint `chatd gitaskpass` reaches through its agent. */
 export const AGENT_GIT_AUTH_PATH = "/api/v2/workspaceagents/me/gitauth";

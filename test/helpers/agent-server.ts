@@ -55,6 +55,8 @@ export interface AgentLink {
   waitForStream(streamId: string, count: number, message: string): Promise<GitWatchMessage[]>;
   /** Cuts the TCP connection without a close frame. */
   terminate(): void;
+  /** Closes with a close frame carrying `code` (the real server's refusals). */
+  closeWith(code: number, reason: string): void;
   closed: Promise<void>;
 }
 
@@ -135,6 +137,7 @@ function makeLink(socket: WebSocket, hello: HelloFrame, invalid: string[]): Agen
       return stream(streamId);
     },
     terminate: () => socket.terminate(),
+    closeWith: (code, reason) => socket.close(code, reason),
     closed,
     receive: (frame) => {
       frames.push(frame);

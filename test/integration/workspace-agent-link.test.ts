@@ -62,6 +62,16 @@ describe("agent connect", () => {
     expect(await refusedUpgrade(`${a.url}${AGENT_CONNECT_PATH}`, { Authorization: `Bearer ${seeded.token}` })).toBe(401);
   });
 
+  it("refuses an agent that speaks another protocol version", async () => {
+    const seeded = await seedRunningWorkspace(a.server.database.db, owner.id);
+    const ws = new WebSocket(`${a.url.replace(/^http/, "ws")}${AGENT_CONNECT_PATH}`, { headers: { Authorization: `Bearer ${seeded.token}` } });
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    await new Promise<void>((resolve) => ws.once("open", () => resolve()));
+    ws.send(JSON.stringify({ type: "hello", protocol: 99, version: "future", os: "linux", directory: "/x" }));
+    expect(await closed).toBe(4002);
+    expect((await agentRow(seeded.agent.id))?.replicaId).toBeNull();
+  });
+
   it("records the connection, serves calls with the chat context, and reports agent errors", async () => {
     const seeded = await seedRunningWorkspace(a.server.database.db, owner.id);
     const agent = await connectFakeAgent(a.url, seeded.token, echo);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
 import { MAX_CONSECUTIVE_UNAUTHORIZED } from "../../src/agent/connection.js";
-import { AGENT_PROTOCOL_VERSION } from "../../src/agent/protocol.js";
+import { AGENT_PROTOCOL_VERSION, PROTOCOL_MISMATCH_CLOSE_CODE } from "../../src/agent/protocol.js";
 import { VERSION } from "../../src/version.js";
 import { git, initRepo, isolateGitConfig } from "../helpers/agent-git.js";
 import { AgentCallError, startFakeAgentServer, type AgentLink, type FakeAgentServer, type Scope } from "../helpers/agent-server.js";
@@ -244,6 +244,20 @@ describe("agent connection edge cases", () => {
     } finally {
       await silent.stop();
       await quiet.close();
+    }
+  });
+
+  it("gives up at once when the server refuses its protocol version", async () => {
+    const server = await startFakeAgentServer({ token: TOKEN });
+    const agent = await startAgent({ url: server.url, token: TOKEN, directory: dir, log: () => undefined });
+    try {
+      const link = await server.nextLink();
+      link.closeWith(PROTOCOL_MISMATCH_CLOSE_CODE, "unsupported agent protocol 1; this server speaks 2");
+      expect(await agent.fatal).toContain("unsupported agent protocol 1");
+      expect(server.links).toHaveLength(1);
+    } finally {
+      await agent.stop();
+      await server.close();
     }
   });
 

@@ -19,6 +19,8 @@ import type { Logger } from "../../observability/logger.js";
 import type { Pubsub } from "../../pubsub/pubsub.js";
 import {
   agentResultSchema,
+  AGENT_PROTOCOL_VERSION,
+  PROTOCOL_MISMATCH_CLOSE_CODE,
   agentToServerFrame,
   AGENT_PING_INTERVAL_MS,
   AGENT_SILENCE_TIMEOUT_MS,
@@ -245,6 +247,12 @@ export class AgentConnections {
     const frame = parsed.data;
     switch (frame.type) {
       case "hello":
+        if (frame.protocol !== AGENT_PROTOCOL_VERSION) {
+          // An agent from another chatd version would misread requests: refuse it plainly.
+          this.deps.log.warn({ agent_id: link.agent.id, protocol: frame.protocol, version: frame.version }, "workspace agent speaks another protocol version");
+          link.ws.close(PROTOCOL_MISMATCH_CLOSE_CODE, `unsupported agent protocol ${frame.protocol}; this server speaks ${AGENT_PROTOCOL_VERSION}`);
+          return;
+        }
         if (!link.ready) void this.#onHello(link, frame);
         return;
       case "response": {
