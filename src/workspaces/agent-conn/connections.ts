@@ -270,6 +270,8 @@ export class AgentConnections {
 
   async #onHello(link: AgentLink, hello: { version: string; os: string; directory: string }): Promise<void> {
     const previous = this.#live.get(link.agent.id);
+    // Callable here at once; other replicas find it once the row below names this replica.
+    link.ready = true;
     this.#live.set(link.agent.id, link);
     if (previous && previous !== link) previous.ws.close(4001, "replaced by a newer connection");
     try {
@@ -292,7 +294,6 @@ export class AgentConnections {
       return;
     }
     if (link.closed) return;
-    link.ready = true;
     this.deps.log.info({ agent_id: link.agent.id, workspace_id: link.agent.workspaceId, version: hello.version }, "workspace agent connected");
     await this.#announce(link.agent, true);
   }
