@@ -72,7 +72,17 @@ describe("HTTP surface", () => {
     expect(response.status).toBe(200);
     const paths = field(response.body, "paths");
     expect(Object.keys(typeof paths === "object" && paths !== null ? paths : {})).toEqual(
-      expect.arrayContaining(["/healthz", "/api/v2/users/first", "/api/v2/users/{user}/roles", "/api/v2/groups/{group}/members"]),
+      expect.arrayContaining([
+        "/healthz",
+        "/api/v2/users/first",
+        "/api/v2/users/{user}/roles",
+        "/api/v2/groups/{group}/members",
+        "/api/v2/templates",
+        "/api/v2/workspaces/{workspace}/builds",
+        "/api/v2/workspaces/{workspace}/shares/{user}",
+        "/api/v2/external-auth/{provider}",
+        "/api/experimental/chats/config/workspace-ttl",
+      ]),
     );
     const createUser = field(field(paths, "/api/v2/users"), "post");
     const schema = field(field(field(field(createUser, "requestBody"), "content"), "application/json"), "schema");
