@@ -6,6 +6,7 @@ import path from "node:path";
 import { loadConfig } from "../../src/config/config.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
 import type { ChatTool } from "../../src/chatd/tools/registry.js";
+import type { WorkspaceRuntimeTuning } from "../../src/workspaces/runtime.js";
 import { freshDatabase, type FreshDatabase } from "./database.js";
 
 export interface ApiResponse {
@@ -79,6 +80,8 @@ export interface TestServerOptions {
   /** Environment for provider presets (OPENAI_API_KEY, …); empty by default, whatever this machine has. */
   env?: Record<string, string>;
   chatTools?: readonly ChatTool[];
+  /** Workspace runtime tuning (the environment bwrap is looked for in, a fake agent, …). */
+  workspaces?: WorkspaceRuntimeTuning;
   /** Defaults to 5 ms so retry tests do not wait seconds. */
   retryBaseDelayMs?: number;
   /** Extra server flags (`chat-heartbeat-interval`, …). */
@@ -110,6 +113,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.onQuery ? { onQuery: options.onQuery } : {}),
     retryBaseDelayMs: options.retryBaseDelayMs ?? 5,
     ...(options.chatTools ? { chatTools: options.chatTools } : {}),
+    ...(options.workspaces ? { workspaces: options.workspaces } : {}),
   });
 
   const request = apiRequester(server.url);
