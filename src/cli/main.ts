@@ -16,6 +16,9 @@ Usage:
                                   CHATD_USER_PASSWORD, [--name], [--role owner|admin|member])
   chatd chat "<prompt>"           start a chat and print it live ([--model ID] [--workspace ID])
   chatd chat --follow <chat-id>   attach to a chat (server: --url or CHATD_URL; token: CHATD_TOKEN)
+  chatd templates                 list workspace templates
+  chatd workspaces list           your workspaces; also: create <name> [--template NAME]
+                                  [--param name=value]…, start|stop|delete <name-or-id>
   chatd agent --url URL           run the workspace agent ([--directory DIR]; URL also CHATD_AGENT_URL;
                                   token: --token-stdin, CHATD_AGENT_TOKEN or --token)
   chatd gitaskpass "<prompt>"     answer a git credential prompt through the workspace agent
@@ -47,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./users.js")).runUsers(rest);
     case "chat":
       return (await import("./chat.js")).runChat(rest);
+    case "workspaces":
+    case "templates":
+      return (await import("./workspaces.js")).runWorkspaces(command, rest);
     case "agent":
       return (await import("./agent.js")).runAgent(rest);
     case "gitaskpass":

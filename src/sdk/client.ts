@@ -6,7 +6,9 @@ import { z } from "zod";
 import { chatMessagesResponseSchema, chatSchema, type ChatResponse } from "../chats/api.js";
 import type { ChatInputPart } from "../chats/input.js";
 import { modelConfigResponseSchema } from "../llm/model-configs.js";
-import { errorResponseSchema } from "../api/errors.js";
+import { errorResponseSchema, type ValidationError } from "../api/errors.js";
+import { templateResponseSchema } from "../workspaces/templates.js";
+import { buildResponseSchema, buildWithLogResponseSchema, workspaceResponseSchema } from "../workspaces/views.js";
 import { safeJson } from "../util/parse.js";
 
 export class ChatdError extends Error {
@@ -14,9 +16,17 @@ export class ChatdError extends Error {
     readonly status: number,
     message: string,
     readonly detail?: string,
+    /** Which request fields were wrong, and why (400s from validation). */
+    readonly validations: readonly ValidationError[] = [],
   ) {
     super(message);
     this.name = "ChatdError";
+  }
+
+  /** One line for a terminal: the message, its detail, and each field problem. */
+  describe(): string {
+    const problems = this.validations.map((problem) => `${problem.field}: ${problem.detail}`);
+    return [this.message, this.detail, ...problems].filter(Boolean).join("; ");
   }
 }
 
@@ -48,7 +58,8 @@ export class ChatdClient {
     const json: unknown = text === "" ? undefined : safeJson(text);
     if (!response.ok) {
       const error = errorResponseSchema.safeParse(json);
-      throw new ChatdError(response.status, error.success ? error.data.message : `HTTP ${response.status}`, error.success ? error.data.detail : undefined);
+      if (!error.success) throw new ChatdError(response.status, `HTTP ${response.status}`);
+      throw new ChatdError(response.status, error.data.message, error.data.detail, error.data.validations);
     }
     return schema.parse(json);
   }
@@ -70,5 +81,33 @@ export class ChatdClient {
 
   modelConfigs() {
     return this.#request(z.array(modelConfigResponseSchema), "/api/experimental/chats/model-configs");
+  }
+
+  templates() {
+    return this.#request(z.array(templateResponseSchema), "/api/v2/templates");
+  }
+
+  /** Workspaces the caller can see; `owner: "me"` narrows to their own. */
+  workspaces(options: { owner?: string; query?: string } = {}) {
+    const query = new URLSearchParams();
+    if (options.owner) query.set("owner", options.owner);
+    if (options.query) query.set("q", options.query);
+    return this.#request(z.array(workspaceResponseSchema), `/api/v2/workspaces?${query}`);
+  }
+
+  workspace(workspaceId: string) {
+    return this.#request(workspaceResponseSchema, `/api/v2/workspaces/${encodeURIComponent(workspaceId)}`);
+  }
+
+  createWorkspace(input: { template_id: string; name?: string; parameters?: Record<string, string> }) {
+    return this.#request(workspaceResponseSchema, "/api/v2/workspaces", { method: "POST", body: input });
+  }
+
+  buildWorkspace(workspaceId: string, transition: "start" | "stop" | "delete") {
+    return this.#request(buildResponseSchema, `/api/v2/workspaces/${encodeURIComponent(workspaceId)}/builds`, { method: "POST", body: { transition } });
+  }
+
+  build(buildId: string) {
+    return this.#request(buildWithLogResponseSchema, `/api/v2/workspacebuilds/${encodeURIComponent(buildId)}`);
   }
 }
