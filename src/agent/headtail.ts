@@ -146,7 +146,7 @@ export class HeadTailBuffer {
     // part[cut] is the first byte not kept; if it continues a character, keep none of that character.
     let cut = room;
     for (let steps = 0; steps < MAX_CONTINUATION_BYTES && cut > 0 && isContinuation(part[cut]); steps++) cut--;
-    if (isContinuation(part[cut])) cut = room; // not UTF-8 at all: a plain byte cut is as good as any
+    if (isContinuation(part[cut])) cut = room; // not UTF-8 at all: a plain byte cut is the best there is
     this.append(part.subarray(0, cut));
     this.append(MARKER_BYTES);
     this.lineLength += cut;

@@ -37,8 +37,6 @@ export interface ApiServices {
   relaySecret?: string;
   /** Workspace agents: the sockets held here, and the lookup that reaches any agent from here. */
   agents: { connections: AgentConnections; directory: AgentDirectory };
-  /** Hosts whose git credentials are the owner's GitHub token (github.com and Enterprise hosts). */
-  githubHosts: readonly string[];
   /** Templates, workspaces, builds and shares; `.runtime` runs this replica's builds. */
   workspaces: WorkspaceService;
 }

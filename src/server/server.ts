@@ -31,14 +31,12 @@ import { VERSION } from "../version.js";
 import { AgentConnections } from "../workspaces/agent-conn/connections.js";
 import { AgentDirectory } from "../workspaces/agent-conn/directory.js";
 import { ForwardingClient } from "../workspaces/agent-conn/forward.js";
-import { DEFAULT_GITHUB_HOSTS } from "../gitauth/tokens.js";
 import { WorkspaceRuntime, type WorkspaceRuntimeTuning } from "../workspaces/runtime.js";
 import { WorkspaceService } from "../workspaces/service.js";
 import { WorkspaceAutostop } from "../workspaces/autostop.js";
 import { workspaceTools } from "../chatd/tools/workspace/index.js";
 import { serviceProvisioning } from "../chatd/tools/workspace/service-adapter.js";
 import { WorkspaceContextSource } from "../chatd/prompt/workspace-context.js";
-import { pubsubHints } from "../chats/hints.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
 export const EXPIRED_SESSION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -168,7 +166,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       replicaId,
       ...(relaySecret ? { relaySecret, relay: new RelayDialer(database.db, relaySecret) } : {}),
       agents: { connections: agentConnections, directory: agentDirectory },
-      githubHosts: DEFAULT_GITHUB_HOSTS,
       workspaces: workspaceService,
     };
     registerAgentMetrics(metrics, { connectedAgents: () => agentConnections.count() });
@@ -241,8 +238,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         ...(options.chatTools ?? []),
         ...workspaceTools({
           db: database.db,
-          pubsub,
-          hints: pubsubHints(pubsub),
           agents: agentDirectory,
           workspaces: serviceProvisioning(database.db, pubsub, workspaceService),
         }),

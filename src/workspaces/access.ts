@@ -38,18 +38,23 @@ export function checkWorkspaceId(id: string): string {
   return id.toLowerCase();
 }
 
-/**
- * The workspace when `subject` may read it and do `action` on it: 404 when missing or
- * unreadable, 403 when readable but `action` is not allowed.
- */
-export async function loadWorkspaceFor(q: Queryable, subject: Subject, id: string, action: WorkspaceAction): Promise<WorkspaceRow> {
+/** The row and the subject's policy object; 404 when missing or unreadable, 403 when `action` is not allowed. */
+async function authorizedWorkspace(q: Queryable, subject: Subject, id: string, action: WorkspaceAction): Promise<{ row: WorkspaceRow; object: PolicyObject }> {
   const workspaceId = checkWorkspaceId(id);
   const [row] = await q.select().from(workspaces).where(eq(workspaces.id, workspaceId)).limit(1);
   if (!row) throw new WorkspaceNotFoundError();
   const object = policyObjectFor(row, await shareRoleOf(q, row.id, subject));
   if (!can(subject, "read", object)) throw new WorkspaceNotFoundError();
   if (action !== "read" && !can(subject, action, object)) throw new WorkspaceForbiddenError();
-  return row;
+  return { row, object };
+}
+
+/**
+ * The workspace when `subject` may read it and do `action` on it: 404 when missing or
+ * unreadable, 403 when readable but `action` is not allowed.
+ */
+export async function loadWorkspaceFor(q: Queryable, subject: Subject, id: string, action: WorkspaceAction): Promise<WorkspaceRow> {
+  return (await authorizedWorkspace(q, subject, id, action)).row;
 }
 
 /**
@@ -57,8 +62,7 @@ export async function loadWorkspaceFor(q: Queryable, subject: Subject, id: strin
  * (a chat attaching a workspace checks `ssh`). 404 like loadWorkspaceFor.
  */
 export async function workspacePolicyObject(q: Queryable, subject: Subject, id: string): Promise<PolicyObject> {
-  const row = await loadWorkspaceFor(q, subject, id, "read");
-  return policyObjectFor(row, await shareRoleOf(q, row.id, subject));
+  return (await authorizedWorkspace(q, subject, id, "read")).object;
 }
 
 /** `authorizedFilter` options: the ids of workspaces shared with the subject at least at `role`. */

@@ -7,7 +7,8 @@
 import { and, desc, eq } from "drizzle-orm";
 import { newToken, parseToken, secretMatches } from "../auth/token.js";
 import type { Queryable } from "../db/client.js";
-import { workspaceAgents, workspaceBuilds } from "../db/schema/index.js";
+import { workspaceAgents } from "../db/schema/index.js";
+import { latestBuildRow } from "./builds.js";
 
 export type AgentRow = typeof workspaceAgents.$inferSelect;
 
@@ -46,12 +47,7 @@ export async function authenticateAgent(q: Queryable, token: string): Promise<Ag
 
 /** The agent of the workspace's latest build, if that build issued one. */
 export async function latestAgent(q: Queryable, workspaceId: string): Promise<AgentRow | undefined> {
-  const [latest] = await q
-    .select({ id: workspaceBuilds.id })
-    .from(workspaceBuilds)
-    .where(eq(workspaceBuilds.workspaceId, workspaceId))
-    .orderBy(desc(workspaceBuilds.buildNumber))
-    .limit(1);
+  const latest = await latestBuildRow(q, workspaceId);
   if (!latest) return undefined;
   const [agent] = await q
     .select()

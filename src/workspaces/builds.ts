@@ -17,6 +17,7 @@ import type { Database, Queryable, Transaction } from "../db/client.js";
 import { replicas, workspaceBuilds, workspaces } from "../db/schema/index.js";
 import { transaction } from "../db/transaction.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
+import { channelWaiter } from "../pubsub/waiter.js";
 import { BuildNotFoundError, BuildWaitTimeoutError, WorkspaceConflictError, WorkspaceNotFoundError } from "./errors.js";
 
 export type BuildRow = typeof workspaceBuilds.$inferSelect;
@@ -228,43 +229,19 @@ export async function waitForBuild(db: Database, pubsub: Pubsub, buildId: string
   if (isFinalStatus(first.status)) return first;
   options.signal?.throwIfAborted();
 
-  let wake: () => void = () => undefined;
-  let woken = false;
-  const unsubscribe = await pubsub.subscribe(workspaceChannel(first.workspaceId), () => {
-    woken = true;
-    wake();
-  });
+  const waiter = await channelWaiter(pubsub, workspaceChannel(first.workspaceId));
   const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
   try {
     for (;;) {
-      woken = false;
       const row = await readBuild(db, buildId);
       if (!row) throw new BuildNotFoundError();
       if (isFinalStatus(row.status)) return row;
       options.signal?.throwIfAborted();
       const remaining = deadline === undefined ? BUILD_WAIT_RECHECK_MS : deadline - Date.now();
       if (remaining <= 0) throw new BuildWaitTimeoutError(buildId, options.timeoutMs ?? 0);
-      if (woken) continue;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(done, Math.min(remaining, BUILD_WAIT_RECHECK_MS));
-        const onAbort = () => {
-          cleanup();
-          reject(options.signal?.reason);
-        };
-        function cleanup() {
-          clearTimeout(timer);
-          options.signal?.removeEventListener("abort", onAbort);
-          wake = () => undefined;
-        }
-        function done() {
-          cleanup();
-          resolve();
-        }
-        wake = done;
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-      });
+      await waiter.wait(Math.min(remaining, BUILD_WAIT_RECHECK_MS), options.signal);
     }
   } finally {
-    await unsubscribe();
+    await waiter.close();
   }
 }

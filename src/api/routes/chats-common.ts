@@ -6,7 +6,8 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../../db/client.js";
-import { chatFiles, chatModelConfigs, chats, workspaces, workspaceShares } from "../../db/schema/index.js";
+import { chatFiles, chatModelConfigs, chats, workspaces } from "../../db/schema/index.js";
+import { policyObjectFor, shareRoleOf } from "../../workspaces/access.js";
 import { ArchiveStateError } from "../../chats/state.js";
 import { MessageEditError, QueueFullError } from "../../chats/queue.js";
 import { ChatNotFoundError, type ChatRow } from "../../chats/store.js";
@@ -92,13 +93,12 @@ export async function resolveWorkspaceId(q: Queryable, actor: Actor, workspaceId
   const id = workspaceId.trim().toLowerCase();
   if (!isUuid(id)) throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
   const [row] = await q
-    .select({ ownerId: workspaces.ownerId, shareRole: workspaceShares.role })
+    .select({ ownerId: workspaces.ownerId })
     .from(workspaces)
-    .leftJoin(workspaceShares, and(eq(workspaceShares.workspaceId, workspaces.id), eq(workspaceShares.userId, actor.user.id)))
     .where(and(eq(workspaces.id, id), eq(workspaces.deleted, false)))
     .limit(1);
   if (!row) throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
-  const object = { type: "workspace" as const, ownerId: row.ownerId, ...(row.shareRole ? { shareRole: row.shareRole } : {}) };
+  const object = policyObjectFor(row, await shareRoleOf(q, id, actor.subject));
   if (!can(actor.subject, "read", object) || !can(actor.subject, "ssh", object)) throw badRequest(WORKSPACE_NOT_ACCESSIBLE);
   return id;
 }

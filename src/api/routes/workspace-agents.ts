@@ -6,11 +6,12 @@
  * And the replica-to-replica forwarding endpoints (relay secret only; workspaces/agent-conn/forward.ts).
  */
 import { upgradeWebSocket } from "@hono/node-server";
-import { desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Context, Hono } from "hono";
 import type { WSContext } from "hono/ws";
 import { AGENT_CONNECT_PATH, AGENT_GIT_AUTH_PATH, gitAuthQuerySchema, gitAuthResponseSchema, type GitWatchMessage } from "../../agent/protocol.js";
-import { workspaceBuilds, workspaces } from "../../db/schema/index.js";
+import { workspaces } from "../../db/schema/index.js";
+import { latestBuildRow } from "../../workspaces/builds.js";
 import { markDiffStatusStale } from "../../gitauth/diff-status.js";
 import { openGitToken, providerForUrl } from "../../gitauth/tokens.js";
 import { pubsubHints } from "../../chats/hints.js";
@@ -42,12 +43,7 @@ async function requireAgent(c: Context<AppEnv>, services: ApiServices): Promise<
   const token = bearerToken(c.req.header("Authorization"));
   const agent = token ? await authenticateAgent(services.database.db, token) : undefined;
   if (!agent) throw unauthorized("Invalid workspace agent token.");
-  const [latest] = await services.database.db
-    .select({ id: workspaceBuilds.id, transition: workspaceBuilds.transition })
-    .from(workspaceBuilds)
-    .where(eq(workspaceBuilds.workspaceId, agent.workspaceId))
-    .orderBy(desc(workspaceBuilds.buildNumber))
-    .limit(1);
+  const latest = await latestBuildRow(services.database.db, agent.workspaceId);
   if (!latest || latest.id !== agent.buildId || latest.transition !== "start") {
     throw unauthorized("Workspace agent token is no longer valid.", "The workspace was stopped or rebuilt since this agent was started.");
   }
@@ -93,7 +89,7 @@ export function registerWorkspaceAgentRoutes(app: Hono<AppEnv>, services: ApiSer
         ref: { branch, remoteOrigin },
       });
     }
-    const provider = providerForUrl(url, services.githubHosts);
+    const provider = providerForUrl(url);
     const token = provider ? await openGitToken(db, services.cipher, workspace.ownerId, provider) : undefined;
     if (!token) throw notFound("No git credentials for this host.");
     return c.json(gitAuthResponseSchema.parse({ username: GITHUB_TOKEN_USERNAME, password: token }));

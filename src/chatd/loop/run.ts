@@ -88,9 +88,8 @@ async function runTools(
   return Promise.all(
     calls.map(async (call): Promise<ChatMessagePart> => {
       const base = { type: "tool-result" as const, tool_call_id: call.id, tool_name: call.name };
-      const found = deps.tools.get(call.name);
       // A child chat naming a root-only tool gets the same answer as for an unknown one.
-      const tool = found && (!found.rootOnly || chat.parentChatId === null) ? found : undefined;
+      const tool = deps.tools.getForChat(call.name, chat);
       if (!tool) return { ...base, result: { error: `Tool not found: ${call.name}` }, is_error: true };
       try {
         const output = await tool.execute(call.input, { chatId: chat.id, ownerId: chat.ownerId, signal });

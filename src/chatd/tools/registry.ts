@@ -56,6 +56,10 @@ export function defineTool<S extends z.ZodType>(tool: {
   };
 }
 
+function offeredTo(tool: ChatTool, chat: { parentChatId: string | null }): boolean {
+  return !tool.rootOnly || chat.parentChatId === null;
+}
+
 export class ToolRegistry {
   readonly #tools = new Map<string, ChatTool>();
 
@@ -78,7 +82,13 @@ export class ToolRegistry {
 
   /** The tools a chat is offered: root-only ones are withheld from delegated (child) chats. */
   forChat(chat: { parentChatId: string | null }): ChatTool[] {
-    return this.list().filter((tool) => !tool.rootOnly || chat.parentChatId === null);
+    return this.list().filter((tool) => offeredTo(tool, chat));
+  }
+
+  /** The tool named `name` if `chat` is offered it; a child naming a root-only tool gets none. */
+  getForChat(name: string, chat: { parentChatId: string | null }): ChatTool | undefined {
+    const tool = this.#tools.get(name);
+    return tool && offeredTo(tool, chat) ? tool : undefined;
   }
 }
 

@@ -13,6 +13,7 @@ import type { AgentConnections } from "./connections.js";
 import { AgentUnavailableError, type AgentCallContext, type AgentStream } from "./errors.js";
 import { ForwardingClient } from "./forward.js";
 import { workspaceChannel } from "../builds.js";
+import { channelWaiter } from "../../pubsub/waiter.js";
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -88,13 +89,7 @@ export class AgentDirectory {
    */
   async waitForAgent(workspaceId: string, options: { signal?: AbortSignal; timeoutMs: number }): Promise<WorkspaceAgentClient> {
     const deadline = Date.now() + options.timeoutMs;
-    let wake: (() => void) | undefined;
-    // A hint that lands while we are checking must not be lost: it is remembered until the wait.
-    let hinted = false;
-    const unsubscribe = await this.deps.pubsub.subscribe(workspaceChannel(workspaceId), () => {
-      hinted = true;
-      wake?.();
-    });
+    const waiter = await channelWaiter(this.deps.pubsub, workspaceChannel(workspaceId));
     let lastError: unknown = new AgentUnavailableError("the workspace agent did not connect in time");
     try {
       while (Date.now() < deadline) {
@@ -107,26 +102,11 @@ export class AgentDirectory {
           if (!(error instanceof AgentUnavailableError)) throw error;
           lastError = error;
         }
-        if (hinted) {
-          hinted = false;
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.min(AGENT_WAIT_RECHECK_MS, Math.max(0, deadline - Date.now())));
-          function done() {
-            clearTimeout(timer);
-            options.signal?.removeEventListener("abort", done);
-            wake = undefined;
-            hinted = false;
-            resolve();
-          }
-          wake = done;
-          options.signal?.addEventListener("abort", done, { once: true });
-        });
+        await waiter.wait(Math.min(AGENT_WAIT_RECHECK_MS, deadline - Date.now()), options.signal);
       }
       throw lastError;
     } finally {
-      await unsubscribe();
+      await waiter.close();
     }
   }
 }

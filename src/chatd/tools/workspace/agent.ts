@@ -2,8 +2,6 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../../db/client.js";
 import { chats } from "../../../db/schema/index.js";
-import type { Pubsub } from "../../../pubsub/pubsub.js";
-import type { ChatHints } from "../../../chats/hints.js";
 import { ancestorChatIds } from "../../../chats/tree.js";
 import type { AgentDirectory, WorkspaceAgentClient } from "../../../workspaces/agent-conn/directory.js";
 import { AgentCallError, AgentUnavailableError } from "../../../workspaces/agent-conn/errors.js";
@@ -12,8 +10,6 @@ import { toolError, type ToolContext, type ToolOutput } from "../registry.js";
 
 export interface WorkspaceToolDeps {
   db: Database;
-  pubsub: Pubsub;
-  hints: ChatHints;
   agents: AgentDirectory;
   workspaces: WorkspaceProvisioning;
 }

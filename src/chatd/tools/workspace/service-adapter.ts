@@ -4,7 +4,7 @@
  * once), never as chatd: a chat cannot do in a workspace what its owner could not.
  * Service errors become WorkspaceToolErrors whose text tells the model what to fix.
  */
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Database } from "../../../db/client.js";
 import { users, workspaces } from "../../../db/schema/index.js";
 import type { Pubsub } from "../../../pubsub/pubsub.js";
@@ -25,6 +25,11 @@ function logTail(log: string): string | undefined {
   const trimmed = log.trimEnd();
   if (trimmed === "") return undefined;
   return trimmed.length <= LOG_TAIL_BYTES ? trimmed : `…${trimmed.slice(-LOG_TAIL_BYTES)}`;
+}
+
+/** The tools' view of a build as the API reports it (fresh builds: no log yet). */
+function reported(build: Pick<BuildState, "id" | "transition" | "status" | "error">): BuildState {
+  return { id: build.id, transition: build.transition, status: build.status, error: build.error };
 }
 
 function buildState(row: BuildRow): BuildState {
@@ -98,20 +103,18 @@ export function serviceProvisioning(db: Database, pubsub: Pubsub, service: Works
           ...(input.name ? { name: input.name } : {}),
           parameters: input.parameters,
         });
-        const build: BuildState = { id: created.build.id, transition: created.build.transition, status: created.build.status, error: created.build.error };
-        return { workspaceId: created.workspace.id, name: created.workspace.name, build };
+        return { workspaceId: created.workspace.id, name: created.workspace.name, build: reported(created.build) };
       }),
     startWorkspace: (workspaceId, initiatorId) =>
       guarded(async () => {
-        const build = await service.startWorkspace(workspaceId, await ownerSubject(initiatorId));
-        return { id: build.id, transition: build.transition, status: build.status, error: build.error };
+        return reported(await service.startWorkspace(workspaceId, await ownerSubject(initiatorId)));
       }),
     workspaceState: (workspaceId) =>
       guarded(async () => {
         const [row] = await db
           .select({ id: workspaces.id, name: workspaces.name, deleted: workspaces.deleted })
           .from(workspaces)
-          .where(and(eq(workspaces.id, workspaceId)));
+          .where(eq(workspaces.id, workspaceId));
         if (!row) return undefined;
         const latest = await latestBuildRow(db, workspaceId);
         return { ...row, latestBuild: latest ? buildState(latest) : undefined };
