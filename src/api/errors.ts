@@ -4,19 +4,8 @@
  * internals) into that JSON.
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { z } from "zod";
-
-export const validationErrorSchema = z.object({ field: z.string(), detail: z.string() });
-export const errorResponseSchema = z
-  .object({
-    message: z.string(),
-    detail: z.string().optional(),
-    validations: z.array(validationErrorSchema).optional(),
-  })
-  .meta({ id: "Error" });
-
-export type ValidationError = z.infer<typeof validationErrorSchema>;
-export type ErrorResponse = z.infer<typeof errorResponseSchema>;
+import type { z } from "zod";
+import type { ErrorResponse, ValidationError } from "../sdk/schemas/errors.js";
 
 export class HttpError extends Error {
   constructor(

@@ -3,7 +3,7 @@
  * output), so the document cannot drift from what the routes validate and return.
  */
 import { z } from "zod";
-import { errorResponseSchema } from "./errors.js";
+import { errorResponseSchema } from "../sdk/schemas/errors.js";
 import type { RegisteredRoute } from "./route.js";
 
 type JsonObject = Record<string, unknown>;

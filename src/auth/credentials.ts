@@ -13,8 +13,6 @@ import { newToken, parseToken, secretMatches } from "./token.js";
 export const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Expiry and last-used are refreshed at most this often per session. */
 export const SESSION_TOUCH_INTERVAL_MS = 60 * 1000;
-/** Longest lifetime a user may ask for on an API token: one year. */
-export const API_KEY_MAX_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;
 
 export type Credential = { kind: "session" | "api_key"; id: string };
 

@@ -10,8 +10,8 @@
  * the relay (the streaming issue).
  */
 import { randomUUID } from "node:crypto";
-import type { ChatMessagePart } from "../chats/parts.js";
-import type { ChatStatus } from "../chats/hints.js";
+import type { ChatMessagePart } from "../sdk/schemas/parts.js";
+import type { ChatStatus } from "../sdk/schemas/chats.js";
 
 /**
  * A streamed delta. `episode` names one model-call attempt (a step, or a retry of it); `seq` counts

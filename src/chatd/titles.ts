@@ -14,7 +14,7 @@ import { fallbackTitle } from "../chats/input.js";
 import { setGeneratedTitle } from "../chats/state.js";
 import type { ChatRow } from "../chats/store.js";
 import { createLanguageModel } from "../llm/factory.js";
-import { credentialsFor, listProviderRows, type EnvProviderKeys, type ProviderName } from "../llm/providers.js";
+import { credentialsFor, listProviderRows, type EnvProviderKeys } from "../llm/providers.js";
 import { describeError, withRetry } from "../llm/retry.js";
 import type { ResolvedModel } from "../llm/resolve.js";
 import type { ChatEventHub } from "./events.js";
@@ -28,6 +28,7 @@ import {
   TITLE_MAX_OUTPUT_TOKENS,
   TITLE_TIMEOUT_MS,
 } from "./prompt/title.js";
+import type { ProviderName } from "../sdk/schemas/llm.js";
 
 /** Titles are a nicety: a couple of quick retries, not the chat's 25. */
 const TITLE_MAX_ATTEMPTS = 3;

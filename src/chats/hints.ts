@@ -9,9 +9,8 @@
 import { z } from "zod";
 import type { Transaction } from "../db/client.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
-
-export const CHAT_STATUSES = ["waiting", "pending", "running", "paused", "completed", "error"] as const;
-export type ChatStatus = (typeof CHAT_STATUSES)[number];
+import { CHAT_STATUSES } from "../sdk/schemas/chats.js";
+import { WATCH_KINDS } from "../sdk/schemas/streams.js";
 
 export const streamHintSchema = z.object({
   /** New durable messages exist with an id greater than this. */
@@ -28,7 +27,6 @@ export const streamHintSchema = z.object({
 });
 export type StreamHint = z.infer<typeof streamHintSchema>;
 
-export const WATCH_KINDS = ["created", "status_change", "title_change", "deleted", "diff_status_change"] as const;
 export const ownerHintSchema = z.object({ kind: z.enum(WATCH_KINDS), chat_id: z.uuid() });
 export type OwnerHint = z.infer<typeof ownerHintSchema>;
 

@@ -1,15 +1,16 @@
 /**
- * What a user sends into a chat (behavior.md section 3): `ChatInputPart`s validated into stored
- * message parts, the fallback title of a new chat, and the initial messages a chat starts with.
+ * What a user sends into a chat (behavior.md section 3): `ChatInputPart`s (sdk/schemas/parts.ts)
+ * validated into stored message parts, the fallback title of a new chat, and the initial messages
+ * a chat starts with.
  *
  * The wire schema is deliberately loose (any `type` string, every field optional) so that the
  * checks below can answer with behavior.md's exact messages (`content[i]...`) instead of zod's.
  * No HTTP here: failures are `ChatInputError`s that the routes turn into 400s.
  */
-import { z } from "zod";
-import { renderFileReference, type ChatMessagePart } from "./parts.js";
+import { renderFileReference } from "./parts.js";
 import type { NewMessage } from "./store.js";
 import { isUuid } from "../util/parse.js";
+import type { ChatInputPart, ChatMessagePart } from "../sdk/schemas/parts.js";
 
 /** A message is typed by a person; 100 parts is far beyond any real one and bounds the work per request. */
 export const MAX_INPUT_PARTS = 100;
@@ -17,28 +18,12 @@ export const MAX_INPUT_PARTS = 100;
 export const MAX_INPUT_TEXT_BYTES = 1024 * 1024;
 /** File references name a path; no file system allows names near this long. */
 export const MAX_FILE_REFERENCE_NAME_BYTES = 4096;
-/** Longest `type` string we bother echoing back in an error. */
-const MAX_TYPE_LENGTH = 64;
 
 /** Title rule (behavior.md section 3): the first 6 words, at most 80 runes. */
 export const TITLE_MAX_WORDS = 6;
 export const TITLE_MAX_RUNES = 80;
 export const DEFAULT_CHAT_TITLE = "New Chat";
 const ELLIPSIS = "…";
-
-export const chatInputPartSchema = z
-  .object({
-    /** `text`, `file` or `file-reference`; trimmed and case-insensitive. */
-    type: z.string().max(MAX_TYPE_LENGTH),
-    text: z.string().optional(),
-    file_id: z.string().optional(),
-    file_name: z.string().optional(),
-    start_line: z.number().int().min(0).optional(),
-    end_line: z.number().int().min(0).optional(),
-    content: z.string().optional(),
-  })
-  .meta({ id: "ChatInputPart" });
-export type ChatInputPart = z.infer<typeof chatInputPartSchema>;
 
 /** A refused input: `message` and `detail` are what the API answers. */
 export class ChatInputError extends Error {

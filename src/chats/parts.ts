@@ -1,49 +1,14 @@
 /**
- * The one message/part model (behavior.md section 1, `ChatMessagePart`), shared by the database,
- * the API and the stream: a message's content is an array of parts. Stored as
- * `content_version = 1` JSON.
+ * How message parts (`ChatMessagePart`, defined with the wire schemas in sdk/schemas/parts.ts) are
+ * stored and shown: a message's content is an array of parts, stored as `content_version = 1` JSON.
  *
  * jsonb rejects U+0000, yet tool output (binary files, `cat` of anything) contains it. Strings are
  * stored with NUL as U+E000 U+E001 and a literal U+E000 as U+E000 U+E000, and decoded on read,
  * so every string round-trips exactly.
  */
-import { z } from "zod";
+import { chatMessagePartSchema, type ChatMessagePart } from "../sdk/schemas/parts.js";
 
 export const CONTENT_VERSION = 1;
-
-export const PART_TYPES = ["text", "reasoning", "tool-call", "tool-result", "source", "file", "file-reference"] as const;
-
-export const chatMessagePartSchema = z
-  .object({
-    type: z.enum(PART_TYPES),
-    text: z.string().optional(),
-    signature: z.string().optional(),
-    tool_call_id: z.string().optional(),
-    tool_name: z.string().optional(),
-    /** Raw JSON of the tool input. */
-    args: z.unknown().optional(),
-    args_delta: z.string().optional(),
-    /** Raw JSON of the tool result. */
-    result: z.unknown().optional(),
-    result_delta: z.string().optional(),
-    is_error: z.boolean().optional(),
-    source_id: z.string().optional(),
-    url: z.string().optional(),
-    title: z.string().optional(),
-    media_type: z.string().optional(),
-    /** Base64 bytes of an inline file (dropped from the API when `file_id` is set). */
-    data: z.string().optional(),
-    file_id: z.string().optional(),
-    file_name: z.string().optional(),
-    start_line: z.number().int().optional(),
-    end_line: z.number().int().optional(),
-    content: z.string().optional(),
-    /** Internal (provider replay data); stripped from API and stream output. */
-    provider_metadata: z.record(z.string(), z.unknown()).optional(),
-    provider_executed: z.boolean().optional(),
-  })
-  .meta({ id: "ChatMessagePart" });
-export type ChatMessagePart = z.infer<typeof chatMessagePartSchema>;
 
 const NUL = "\u0000";
 const ESCAPE = "\uE000";

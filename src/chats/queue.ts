@@ -18,7 +18,7 @@ import type { Database } from "../db/client.js";
 import { chatMessages, chatQueuedMessages } from "../db/schema/index.js";
 import { transaction } from "../db/transaction.js";
 import type { ChatHints } from "./hints.js";
-import { decodeParts, encodeParts, type ChatMessagePart } from "./parts.js";
+import { decodeParts, encodeParts } from "./parts.js";
 import {
   announceMessages,
   insertMessages,
@@ -30,6 +30,7 @@ import {
   type ChatRow,
   type QueuedMessageRow,
 } from "./store.js";
+import type { ChatMessagePart } from "../sdk/schemas/parts.js";
 
 export class QueueFullError extends Error {
   constructor() {

@@ -6,8 +6,10 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Queryable, Transaction } from "../db/client.js";
 import { chatMessages, chatQueuedMessages, chats } from "../db/schema/index.js";
-import type { ChatHints, ChatStatus } from "./hints.js";
-import { CONTENT_VERSION, decodeParts, encodeParts, type ChatMessagePart } from "./parts.js";
+import type { ChatHints } from "./hints.js";
+import { CONTENT_VERSION, decodeParts, encodeParts } from "./parts.js";
+import type { ChatMessagePart } from "../sdk/schemas/parts.js";
+import type { ChatStatus } from "../sdk/schemas/chats.js";
 
 export type ChatRow = typeof chats.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;

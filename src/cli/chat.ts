@@ -8,10 +8,10 @@
  * leaves it in shell history).
  */
 import { z } from "zod";
-import type { ChatMessagePart } from "../chats/parts.js";
 import { ChatdClient, ChatdError } from "../sdk/client.js";
 import { followChat, type StreamEvent } from "../sdk/stream.js";
 import { parseFlags, UsageError } from "./usage.js";
+import type { ChatMessagePart } from "../sdk/schemas/parts.js";
 
 const DIM = "\x1b[2m";
 const RESET = "\x1b[0m";

@@ -8,9 +8,10 @@ import { hashPassword } from "../auth/password.js";
 import { loadConfig } from "../config/config.js";
 import { openDatabase } from "../db/client.js";
 import { RoleSchema } from "../rbac/policy.js";
-import { emailSchema, insertUser, passwordSchema, usernameSchema } from "../users/users.js";
+import { insertUser } from "../users/users.js";
 import { HttpError } from "../api/errors.js";
 import { parseFlags, SERVER_FLAGS, UsageError } from "./usage.js";
+import { emailSchema, passwordSchema, usernameSchema } from "../sdk/schemas/users.js";
 
 const createUserFlags = z.object({
   username: usernameSchema,

@@ -1,24 +1,15 @@
 /**
- * The API view of a chat's diff status (behavior.md section 8): `{chat_id}` alone when nothing is
- * known; once git askpass recorded a branch and origin, the URL to look at (the stored pull request,
- * else the branch on GitHub) and the refresh times. gitsync fills in the pull request fields.
+ * The API view of a chat's diff status (behavior.md section 8; the shape is ChatDiffStatus in
+ * sdk/schemas/chats.ts): `{chat_id}` alone when nothing is known; once git askpass recorded a
+ * branch and origin, the URL to look at (the stored pull request, else the branch on GitHub) and
+ * the refresh times. gitsync fills in the pull request fields.
  */
 import { inArray } from "drizzle-orm";
-import { z } from "zod";
 import type { Queryable } from "../db/client.js";
 import { chatDiffStatuses } from "../db/schema/index.js";
+import type { ChatDiffStatus } from "../sdk/schemas/chats.js";
 
 export type DiffStatusRow = typeof chatDiffStatuses.$inferSelect;
-
-export const chatDiffStatusSchema = z
-  .object({
-    chat_id: z.uuid(),
-    url: z.string().optional(),
-    refreshed_at: z.string().nullable().optional(),
-    stale_at: z.string().optional(),
-  })
-  .meta({ id: "ChatDiffStatus" });
-export type ChatDiffStatus = z.infer<typeof chatDiffStatusSchema>;
 
 /** `owner/repo` of a GitHub remote in any of git's URL forms, or undefined for other hosts. */
 export function githubRepository(origin: string, hosts: readonly string[] = ["github.com"]): string | undefined {

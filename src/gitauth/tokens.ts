@@ -3,10 +3,8 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.js";
 import { externalAuthLinks } from "../db/schema/index.js";
 import type { SecretCipher } from "../secrets/cipher.js";
+import type { GitProvider } from "../sdk/schemas/users.js";
 
-/** The git hosts chatd knows; only GitHub (and GitHub Enterprise by host) today. */
-export const GIT_PROVIDERS = ["github"] as const;
-export type GitProvider = (typeof GIT_PROVIDERS)[number];
 
 /** Hosts answered with the GitHub token; GitHub Enterprise hosts are added by configuration. */
 export const DEFAULT_GITHUB_HOSTS = ["github.com"] as const;

@@ -1,6 +1,6 @@
 /**
- * Model pricing (`options.cost` of a model config) and the cost of one assistant step in
- * micro-dollars (behavior.md section 7).
+ * The cost of one assistant step in micro-dollars (behavior.md section 7), from a model config's
+ * pricing (`options.cost`, whose schema `ModelCostConfig` is in sdk/schemas/llm.ts).
  *
  * Invariants:
  * - Prices are stored and returned as canonical decimal strings ("0.1", never a float's
@@ -12,39 +12,9 @@
  * - "Unpriced" is null and distinct from a computed 0. Only storage maps 0 to NULL
  *   (`costForStorage`), as the message insert does for every numeric 0 (behavior.md section 1).
  */
-import { z } from "zod";
-import { canonicalDecimal, ceilDiv, type Decimal, parseDecimal, unitsAtScale } from "./decimal.js";
+import { ceilDiv, type Decimal, parseDecimal, unitsAtScale } from "../sdk/schemas/decimal.js";
+import type { ModelCost, ModelCostInput } from "../sdk/schemas/llm.js";
 import type { NormalizedUsage } from "./usage.js";
-
-/** One price: a JSON number or decimal string on input, the canonical decimal string on output. */
-const priceSchema = z
-  .union([z.number(), z.string(), z.null()])
-  .transform((value, ctx): string | undefined => {
-    if (value === null) return undefined;
-    const canonical = canonicalDecimal(value);
-    if (!canonical.ok) {
-      ctx.addIssue({ code: "custom", message: `price ${canonical.reason}` });
-      return z.NEVER;
-    }
-    return canonical.text;
-  })
-  .pipe(z.string().regex(/^\d+(\.\d+)?$/).optional())
-  .optional()
-  .meta({ description: "Decimal USD per 1M tokens (≥ 0), returned as a decimal string.", examples: ["3", "0.3"] });
-
-export const modelCostSchema = z
-  .object({
-    input_price_per_million_tokens: priceSchema,
-    output_price_per_million_tokens: priceSchema,
-    cache_read_price_per_million_tokens: priceSchema,
-    cache_write_price_per_million_tokens: priceSchema,
-  })
-  .meta({ id: "ModelCostConfig" });
-
-/** The stored and returned shape: every set price is a canonical decimal string. */
-export type ModelCost = z.output<typeof modelCostSchema>;
-/** What a client may send: numbers or strings, null meaning unset. */
-export type ModelCostInput = z.input<typeof modelCostSchema>;
 
 /** A price as it may appear in a `ModelCost` or in raw (not yet validated) input. */
 type PriceValue = string | number | null | undefined;

@@ -9,8 +9,8 @@ import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModel, ToolSet } from "ai";
-import type { ModelCallConfig } from "./model-options.js";
 import type { ProviderCredentials } from "./providers.js";
+import type { ModelCallConfig } from "../sdk/schemas/llm.js";
 
 /** behavior.md section 5 item 6: max output tokens when the config does not say. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 32_000;

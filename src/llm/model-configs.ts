@@ -6,13 +6,12 @@
  * index is the last line of defence.
  */
 import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
-import { z } from "zod";
 import type { Database, Queryable, Transaction } from "../db/client.js";
 import { queryRows } from "../db/raw.js";
 import { chatModelConfigs } from "../db/schema/index.js";
 import { transaction } from "../db/transaction.js";
-import { modelCallConfigSchema, readStoredOptions } from "./model-options.js";
-import { providerNameSchema } from "./providers.js";
+import { readStoredOptions } from "./model-options.js";
+import { providerNameSchema, type ModelCallConfig, type ModelConfigResponse } from "../sdk/schemas/llm.js";
 
 /** Serializes default-changing writes across replicas ("mdldflt"). */
 const DEFAULT_LOCK_KEY = 0x6d646c64666c74;
@@ -20,23 +19,6 @@ const DEFAULT_LOCK_KEY = 0x6d646c64666c74;
 export const DEFAULT_COMPRESSION_THRESHOLD = 70;
 
 export type ModelConfigRow = typeof chatModelConfigs.$inferSelect;
-
-export const modelConfigResponseSchema = z
-  .object({
-    id: z.uuid(),
-    provider: providerNameSchema,
-    model: z.string(),
-    display_name: z.string(),
-    enabled: z.boolean(),
-    is_default: z.boolean(),
-    context_limit: z.number().int(),
-    compression_threshold: z.number().int(),
-    model_config: modelCallConfigSchema,
-    created_at: z.iso.datetime({ offset: true }),
-    updated_at: z.iso.datetime({ offset: true }),
-  })
-  .meta({ id: "ChatModelConfig" });
-export type ModelConfigResponse = z.infer<typeof modelConfigResponseSchema>;
 
 export function toModelConfigResponse(row: ModelConfigRow): ModelConfigResponse {
   return {
@@ -91,7 +73,7 @@ export interface NewModelConfig {
   isDefault: boolean;
   contextLimit: number;
   compressionThreshold: number;
-  options: z.output<typeof modelCallConfigSchema>;
+  options: ModelCallConfig;
   createdBy: string;
 }
 

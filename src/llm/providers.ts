@@ -4,13 +4,11 @@
  * ANTHROPIC_API_KEY, GOOGLE_API_KEY), or not at all; every supported provider is listed either way.
  */
 import { eq } from "drizzle-orm";
-import { z } from "zod";
 import type { Queryable } from "../db/client.js";
-import { chatProviders, SUPPORTED_PROVIDERS } from "../db/schema/index.js";
+import { chatProviders } from "../db/schema/index.js";
 import type { SecretCipher } from "../secrets/cipher.js";
+import { SUPPORTED_PROVIDERS, type ProviderName, type ProviderResponse } from "../sdk/schemas/llm.js";
 
-export type ProviderName = (typeof SUPPORTED_PROVIDERS)[number];
-export const providerNameSchema = z.enum(SUPPORTED_PROVIDERS);
 export type ProviderRow = typeof chatProviders.$inferSelect;
 
 /** Environment variable per provider whose value becomes an env preset key. */
@@ -42,21 +40,6 @@ export const DEFAULT_DISPLAY_NAMES: Readonly<Record<ProviderName, string>> = {
 /** Go's zero time and nil UUID: how the reference API reports a provider that has no row. */
 export const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
-
-export const providerResponseSchema = z
-  .object({
-    id: z.uuid(),
-    provider: providerNameSchema,
-    display_name: z.string(),
-    enabled: z.boolean(),
-    has_api_key: z.boolean(),
-    base_url: z.string().optional(),
-    source: z.enum(["database", "env_preset", "supported"]),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .meta({ id: "ChatProvider" });
-export type ProviderResponse = z.infer<typeof providerResponseSchema>;
 
 export function isProviderName(value: string): value is ProviderName {
   return SUPPORTED_PROVIDERS.some((provider) => provider === value);

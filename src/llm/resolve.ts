@@ -7,8 +7,9 @@ import type { Queryable } from "../db/client.js";
 import type { SecretCipher } from "../secrets/cipher.js";
 import { callSettings, createLanguageModel, providerTools, type CallSettings } from "./factory.js";
 import { findLiveModelConfig, type ModelConfigRow } from "./model-configs.js";
-import { readStoredOptions, type ModelCallConfig } from "./model-options.js";
-import { credentialsFor, findProviderRow, isProviderName, type EnvProviderKeys, type ProviderName } from "./providers.js";
+import { readStoredOptions } from "./model-options.js";
+import { credentialsFor, findProviderRow, isProviderName, type EnvProviderKeys } from "./providers.js";
+import type { ModelCallConfig, ProviderName } from "../sdk/schemas/llm.js";
 
 export class ModelUnavailableError extends Error {
   constructor(message: string) {

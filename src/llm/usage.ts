@@ -14,7 +14,7 @@
  *   `outputTokenDetails`), never the deprecated `cachedInputTokens` / `reasoningTokens`.
  */
 import type { LanguageModelUsage } from "ai";
-import type { ProviderName } from "./providers.js";
+import type { ProviderName } from "../sdk/schemas/llm.js";
 
 export type { ProviderName };
 

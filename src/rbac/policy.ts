@@ -4,8 +4,9 @@
  * read them through `grantedScopes`, so the two cannot disagree about who may do what.
  */
 import { z } from "zod";
+import { ROLES, type Role } from "../sdk/schemas/users.js";
+import { SHARE_ROLES, type ShareRole } from "../sdk/schemas/workspaces.js";
 
-export const ROLES = ["owner", "admin", "member"] as const;
 export const RESOURCES = ["chat", "chat_file", "workspace", "template", "deployment_config", "user", "group"] as const;
 export const ACTIONS = [
   "create",
@@ -17,17 +18,14 @@ export const ACTIONS = [
   "read_personal",
   "update_personal",
 ] as const;
-export const SHARE_ROLES = ["read", "use"] as const;
 
 export const RoleSchema = z.enum(ROLES);
 export const ResourceSchema = z.enum(RESOURCES);
 export const ActionSchema = z.enum(ACTIONS);
 export const ShareRoleSchema = z.enum(SHARE_ROLES);
 
-export type Role = (typeof ROLES)[number];
 export type Resource = (typeof RESOURCES)[number];
 export type Action = (typeof ACTIONS)[number];
-export type ShareRole = (typeof SHARE_ROLES)[number];
 
 const CRUD = ["create", "read", "update", "delete"] as const;
 

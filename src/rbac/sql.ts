@@ -5,7 +5,8 @@
  */
 import { eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { grantedScopes, type Action, type Resource, type Scope, type ShareRole, type Subject } from "./policy.js";
+import { grantedScopes, type Action, type Resource, type Scope, type Subject } from "./policy.js";
+import type { ShareRole } from "../sdk/schemas/workspaces.js";
 
 export interface AuthorizedFilterColumns {
   /** The owning user's id (for the `user` resource, the user's own id column). */

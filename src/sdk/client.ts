@@ -3,12 +3,11 @@
  * the server's own schemas; an error answer becomes a `ChatdError` with the API's message.
  */
 import { z } from "zod";
-import { chatMessagesResponseSchema, chatSchema, type ChatResponse } from "../chats/api.js";
-import type { ChatInputPart } from "../chats/input.js";
-import { modelConfigResponseSchema } from "../llm/model-configs.js";
-import { errorResponseSchema, type ValidationError } from "../api/errors.js";
-import { templateResponseSchema } from "../workspaces/templates.js";
-import { buildResponseSchema, buildWithLogResponseSchema, workspaceResponseSchema } from "../workspaces/views.js";
+import { chatMessagesResponseSchema, chatSchema, type ChatResponse } from "./schemas/chats.js";
+import type { ChatInputPart } from "./schemas/parts.js";
+import { modelConfigResponseSchema } from "./schemas/llm.js";
+import { errorResponseSchema, type ValidationError } from "./schemas/errors.js";
+import { buildResponseSchema, buildWithLogResponseSchema, templateResponseSchema, workspaceResponseSchema } from "./schemas/workspaces.js";
 import { safeJson } from "../util/parse.js";
 
 export class ChatdError extends Error {

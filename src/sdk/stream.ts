@@ -4,33 +4,11 @@
  * episode:seq), so the caller sees each event once, in order, across reconnects.
  */
 import WebSocket from "ws";
-import { z } from "zod";
-import { chatMessageSchema, chatQueuedMessageSchema } from "../chats/api.js";
-import { CHAT_STATUSES } from "../chats/hints.js";
-import { chatMessagePartSchema } from "../chats/parts.js";
+import { streamEventSchema, streamFrameSchema, type StreamEvent } from "./schemas/streams.js";
 import { ChatdError, type ChatdClient } from "./client.js";
 import { safeJson } from "../util/parse.js";
 
-export const streamEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("status"), chat_id: z.string(), status: z.object({ status: z.enum(CHAT_STATUSES) }) }),
-  z.object({ type: z.literal("message"), chat_id: z.string(), message: chatMessageSchema }),
-  z.object({
-    type: z.literal("message_part"),
-    chat_id: z.string(),
-    message_part: z.object({ role: z.enum(["assistant", "tool"]), part: chatMessagePartSchema, episode: z.string(), seq: z.number().int() }),
-  }),
-  z.object({ type: z.literal("preview_reset"), chat_id: z.string(), preview_reset: z.object({ episode: z.string() }) }),
-  z.object({ type: z.literal("queue_update"), chat_id: z.string(), queued_messages: z.array(chatQueuedMessageSchema) }),
-  z.object({
-    type: z.literal("retry"),
-    chat_id: z.string(),
-    retry: z.object({ attempt: z.number(), delay_ms: z.number(), error: z.string(), retrying_at: z.string() }),
-  }),
-  z.object({ type: z.literal("error"), chat_id: z.string(), error: z.object({ message: z.string() }) }),
-]);
-export type StreamEvent = z.infer<typeof streamEventSchema>;
-
-const frameSchema = z.object({ type: z.enum(["ping", "data", "error"]), data: z.unknown().optional() });
+export type { StreamEvent };
 
 /** First reconnect delay, and its cap: quick after a blip, gentle on a restarting server. */
 export const RECONNECT_INITIAL_DELAY_MS = 250;
@@ -61,7 +39,7 @@ export async function followChat(client: ChatdClient, chatId: string, options: F
         delay = RECONNECT_INITIAL_DELAY_MS;
       });
       ws.on("message", (data: WebSocket.RawData) => {
-        const frame = frameSchema.safeParse(safeJson(data.toString()));
+        const frame = streamFrameSchema.safeParse(safeJson(data.toString()));
         if (!frame.success) return;
         if (frame.data.type === "error") return;
         if (frame.data.type !== "data") return;

@@ -14,23 +14,16 @@ import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.js";
 import { chatMessages, chats } from "../db/schema/index.js";
 import type { Pubsub, PubsubMessage } from "../pubsub/pubsub.js";
-import { streamChannel, streamHintSchema, type ChatStatus, type StreamHint } from "../chats/hints.js";
-import { toChatMessageResponse, toQueuedMessageResponse, type ChatMessageResponse, type ChatQueuedMessageResponse } from "../chats/api.js";
-import { publicPart, type ChatMessagePart } from "../chats/parts.js";
+import { streamChannel, streamHintSchema } from "../chats/hints.js";
+import { toChatMessageResponse, toQueuedMessageResponse } from "../chats/api.js";
+import { publicPart } from "../chats/parts.js";
 import { queuedMessages } from "../chats/store.js";
 import type { ChatEventHub, ChatStreamEvent } from "../chatd/events.js";
 import type { EventSocket } from "./socket.js";
 import type { RelayConnection, RelayDialer } from "./relay.js";
 import { safeJson } from "../util/parse.js";
-
-export type WireEvent =
-  | { type: "status"; chat_id: string; status: { status: ChatStatus } }
-  | { type: "message"; chat_id: string; message: ChatMessageResponse }
-  | { type: "message_part"; chat_id: string; message_part: { role: "assistant" | "tool"; part: ChatMessagePart; episode: string; seq: number } }
-  | { type: "preview_reset"; chat_id: string; preview_reset: { episode: string } }
-  | { type: "queue_update"; chat_id: string; queued_messages: ChatQueuedMessageResponse[] }
-  | { type: "retry"; chat_id: string; retry: NonNullable<StreamHint["retry"]> }
-  | { type: "error"; chat_id: string; error: { message: string } };
+import type { ChatStatus } from "../sdk/schemas/chats.js";
+import type { StreamEvent } from "../sdk/schemas/streams.js";
 
 export interface ResumePoint {
   afterId: number;
@@ -69,7 +62,7 @@ export class PartGate {
     }
   }
 
-  admit(event: WireEvent): boolean {
+  admit(event: StreamEvent): boolean {
     if (event.type === "preview_reset") {
       if (event.preview_reset.episode === this.#episode) return false;
       this.#episode = event.preview_reset.episode;
@@ -86,7 +79,7 @@ export class PartGate {
 }
 
 
-export function partEvent(event: ChatStreamEvent): WireEvent | undefined {
+export function partEvent(event: ChatStreamEvent): StreamEvent | undefined {
   if (event.type === "message_part") {
     const { role, part, episode, seq } = event.message_part;
     return { type: "message_part", chat_id: event.chat_id, message_part: { role, part: publicPart(part), episode, seq } };
@@ -95,16 +88,16 @@ export function partEvent(event: ChatStreamEvent): WireEvent | undefined {
   return undefined;
 }
 
-export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket: EventSocket<WireEvent>, resume: ResumePoint): Promise<void> {
+export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket: EventSocket<StreamEvent>, resume: ResumePoint): Promise<void> {
   let cursor = resume.afterId;
   let snapshotSent = false;
-  const early: WireEvent[] = [];
+  const early: StreamEvent[] = [];
   let chain: Promise<void> = Promise.resolve();
   const enqueue = (work: () => Promise<void>) => {
     chain = chain.then(work).catch(() => socket.fail("failed to read chat updates"));
   };
 
-  const readMessages = async (): Promise<WireEvent[]> => {
+  const readMessages = async (): Promise<StreamEvent[]> => {
     const rows = await deps.db
       .select()
       .from(chatMessages)
@@ -121,13 +114,13 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
     if (last) cursor = last.id;
     return rows.map((row) => ({ type: "message", chat_id: chatId, message: toChatMessageResponse(row) }));
   };
-  const readQueue = async (): Promise<WireEvent> => ({
+  const readQueue = async (): Promise<StreamEvent> => ({
     type: "queue_update",
     chat_id: chatId,
     queued_messages: (await queuedMessages(deps.db, chatId)).map(toQueuedMessageResponse),
   });
   let running: { status: ChatStatus; workerId: string | null } = { status: "waiting", workerId: null };
-  const readStatus = async (): Promise<WireEvent | undefined> => {
+  const readStatus = async (): Promise<StreamEvent | undefined> => {
     const [row] = await deps.db.select({ status: chats.status, workerId: chats.workerId }).from(chats).where(eq(chats.id, chatId));
     if (!row) return undefined;
     running = { status: row.status, workerId: row.workerId };
@@ -136,7 +129,7 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
 
   // Parts pass one gate whichever way they come, so none is sent twice.
   const gate = new PartGate(resume.afterPart);
-  const sendPart = (event: WireEvent) => {
+  const sendPart = (event: StreamEvent) => {
     if (!gate.admit(event)) return;
     if (snapshotSent) socket.push(event);
     else early.push(event);
@@ -192,7 +185,7 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
     if (!hint.success) return;
     const h = hint.data;
     enqueue(async () => {
-      const events: WireEvent[] = [];
+      const events: StreamEvent[] = [];
       if (h.status) {
         running = { status: h.status, workerId: h.worker_id ?? null };
         followWorker();
@@ -227,7 +220,7 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
   try {
     const status = await readStatus();
     // Messages first read under the same serialized chain as hints, so none is sent twice.
-    const snapshot: WireEvent[] = [];
+    const snapshot: StreamEvent[] = [];
     await new Promise<void>((resolve, reject) => {
       enqueue(async () => {
         try {
@@ -251,11 +244,11 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
 
 /** The buffered parts a (re)connecting client still needs, never one it already has. */
 export function resumeParts(
-  buffered: WireEvent[],
+  buffered: StreamEvent[],
   episode: { id: string; seq: number } | undefined,
   afterPart: ResumePoint["afterPart"],
   chatId: string,
-): WireEvent[] {
+): StreamEvent[] {
   if (!episode || buffered.length === 0) {
     return afterPart && episode ? [{ type: "preview_reset", chat_id: chatId, preview_reset: { episode: episode.id } }] : [];
   }

@@ -13,8 +13,7 @@ import WebSocket from "ws";
 import { z } from "zod";
 import type { Database } from "../db/client.js";
 import { replicas } from "../db/schema/index.js";
-import { chatMessagePartSchema } from "../chats/parts.js";
-import type { WireEvent } from "./chat-stream.js";
+import { messagePartEventSchema, previewResetEventSchema, streamFrameSchema, type StreamEvent } from "../sdk/schemas/streams.js";
 import { safeJson } from "../util/parse.js";
 
 export const RELAY_SECRET_NAME = "relay_secret";
@@ -30,20 +29,8 @@ export function relaySecretMatches(given: string | undefined, secret: string): b
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const relayEventSchema = z.union([
-  z.object({
-    type: z.literal("message_part"),
-    chat_id: z.string(),
-    message_part: z.object({
-      role: z.enum(["assistant", "tool"]),
-      part: chatMessagePartSchema,
-      episode: z.string(),
-      seq: z.number().int(),
-    }),
-  }),
-  z.object({ type: z.literal("preview_reset"), chat_id: z.string(), preview_reset: z.object({ episode: z.string() }) }),
-]);
-const frameSchema = z.object({ type: z.enum(["ping", "data", "error"]), data: z.unknown().optional() });
+/** Only parts travel over a relay. */
+const relayEventSchema = z.discriminatedUnion("type", [messagePartEventSchema, previewResetEventSchema]);
 
 export interface RelayConnection {
   close(): void;
@@ -63,7 +50,7 @@ export class RelayDialer {
     chatId: string,
     workerId: string,
     afterPart: { episode: string; seq: number } | undefined,
-    handlers: { onEvent(event: WireEvent): void; onClose(): void },
+    handlers: { onEvent(event: StreamEvent): void; onClose(): void },
   ): Promise<RelayConnection | undefined> {
     const [replica] = await this.db.select({ relayAddress: replicas.relayAddress }).from(replicas).where(eq(replicas.id, workerId));
     if (!replica?.relayAddress) return undefined;
@@ -77,7 +64,7 @@ export class RelayDialer {
       handlers.onClose();
     };
     ws.on("message", (data: WebSocket.RawData) => {
-      const frame = frameSchema.safeParse(safeJson(data.toString()));
+      const frame = streamFrameSchema.safeParse(safeJson(data.toString()));
       if (!frame.success || frame.data.type !== "data") return;
       const events = Array.isArray(frame.data.data) ? frame.data.data : [frame.data.data];
       for (const event of events) {

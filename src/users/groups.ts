@@ -6,6 +6,7 @@ import { groupMembers, groups, users } from "../db/schema/index.js";
 import { conflict, notFound } from "../api/errors.js";
 import { uniqueViolation } from "../db/errors.js";
 import { isUuid } from "../util/parse.js";
+import type { GroupResponse } from "../sdk/schemas/users.js";
 
 export type GroupRow = typeof groups.$inferSelect;
 
@@ -14,20 +15,6 @@ export const groupNameSchema = z
   .min(1, "Group name is required.")
   .max(64, "Group name must be at most 64 characters.")
   .regex(/^[a-zA-Z0-9]+(?:[-_][a-zA-Z0-9]+)*$/, "Group name may contain letters, digits, and - or _ between them.");
-
-export const groupMemberSchema = z.object({ id: z.uuid(), username: z.string(), name: z.string(), email: z.string() });
-
-export const groupResponseSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    display_name: z.string(),
-    members: z.array(groupMemberSchema),
-    created_at: z.iso.datetime({ offset: true }),
-    updated_at: z.iso.datetime({ offset: true }),
-  })
-  .meta({ id: "Group" });
-export type GroupResponse = z.infer<typeof groupResponseSchema>;
 
 
 export async function findGroupByRef(q: Queryable, ref: string): Promise<GroupRow> {

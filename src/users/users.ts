@@ -1,46 +1,20 @@
 /**
- * The user store: rows, their API shape, lookups by reference (`me`, id or username) and
+ * The user store: rows, their API shape (UserResponse, sdk/schemas/users.ts), lookups by reference (`me`, id or username) and
  * creation with clear conflicts. Authorization is the caller's job (rbac/ via the routes).
  */
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../db/client.js";
 import { users } from "../db/schema/index.js";
-import { isRole, ROLES, type Role } from "../rbac/policy.js";
+import { isRole } from "../rbac/policy.js";
 import { conflict, notFound } from "../api/errors.js";
 import { uniqueViolation } from "../db/errors.js";
 import { isUuid } from "../util/parse.js";
+import { ROLES, type Role, type UserResponse } from "../sdk/schemas/users.js";
 
 export type UserRow = typeof users.$inferSelect;
 
-/** Coder's username rule: letters and digits, single hyphens between them, at most 32. */
-export const usernameSchema = z
-  .string()
-  .min(1, "Username is required.")
-  .max(32, "Username must be at most 32 characters.")
-  .regex(/^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/, "Username may contain letters, digits and single hyphens between them.");
-export const emailSchema = z.email("Must be a valid email address.").max(254);
-/** 8 to 256 characters: long enough to matter, short enough that hashing cannot be abused. */
-export const passwordSchema = z
-  .string()
-  .min(8, "Password must be at least 8 characters.")
-  .max(256, "Password must be at most 256 characters.");
 export const roleListSchema = z.array(z.enum(ROLES, { message: `Role must be one of ${ROLES.join(", ")}.` })).max(ROLES.length * 2);
-
-export const userResponseSchema = z
-  .object({
-    id: z.uuid(),
-    username: z.string(),
-    email: z.string(),
-    name: z.string(),
-    roles: z.array(z.enum(ROLES)),
-    status: z.enum(["active", "suspended"]),
-    created_at: z.iso.datetime({ offset: true }),
-    updated_at: z.iso.datetime({ offset: true }),
-    last_seen_at: z.iso.datetime({ offset: true }).nullable(),
-  })
-  .meta({ id: "User" });
-export type UserResponse = z.infer<typeof userResponseSchema>;
 
 /** Sorted, distinct, and always including member: every user is at least a member. */
 export function normalizeRoles(roles: readonly Role[]): Role[] {

@@ -10,11 +10,12 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Queryable } from "../db/client.js";
 import { workspaceShares, workspaces } from "../db/schema/index.js";
-import { can, type Action, type PolicyObject, type ShareRole, type Subject } from "../rbac/policy.js";
+import { can, type Action, type PolicyObject, type Subject } from "../rbac/policy.js";
 import type { AuthorizedFilterOptions } from "../rbac/sql.js";
 import { isUuid } from "../util/parse.js";
 import type { WorkspaceRow } from "./builds.js";
 import { WorkspaceForbiddenError, WorkspaceInputError, WorkspaceNotFoundError } from "./errors.js";
+import type { ShareRole } from "../sdk/schemas/workspaces.js";
 
 export type WorkspaceAction = Extract<Action, "read" | "update" | "delete" | "ssh" | "application_connect">;
 

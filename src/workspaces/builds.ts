@@ -19,15 +19,10 @@ import { transaction } from "../db/transaction.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { channelWaiter } from "../pubsub/waiter.js";
 import { BuildNotFoundError, BuildWaitTimeoutError, WorkspaceConflictError, WorkspaceNotFoundError } from "./errors.js";
+import { BUILD_STATUSES, BUILD_TRANSITIONS, type BuildStatus, type BuildTransition, type WorkspaceStatus } from "../sdk/schemas/workspaces.js";
 
 export type BuildRow = typeof workspaceBuilds.$inferSelect;
 export type WorkspaceRow = typeof workspaces.$inferSelect;
-export const BUILD_TRANSITIONS = ["start", "stop", "delete"] as const;
-export type BuildTransition = (typeof BUILD_TRANSITIONS)[number];
-export type BuildStatus = BuildRow["status"];
-
-export const WORKSPACE_STATUSES = ["pending", "starting", "running", "stopping", "stopped", "failed", "deleting", "deleted"] as const;
-export type WorkspaceStatus = (typeof WORKSPACE_STATUSES)[number];
 
 /** Waiters re-read the build this often even without a notification (a lost NOTIFY, a dead listener). */
 export const BUILD_WAIT_RECHECK_MS = 2_000;
@@ -47,7 +42,7 @@ export const workspaceEventSchema = z.union([
     type: z.literal("build"),
     build_id: z.uuid(),
     transition: z.enum(BUILD_TRANSITIONS),
-    status: z.enum(["pending", "running", "succeeded", "failed", "canceled"]),
+    status: z.enum(BUILD_STATUSES),
   }),
   z.object({ type: z.literal("agent"), agent_id: z.uuid(), connected: z.boolean() }),
 ]);

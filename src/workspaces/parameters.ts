@@ -11,21 +11,19 @@
  */
 import { z } from "zod";
 import type { FieldProblem } from "./errors.js";
+import {
+  PARAMETER_TYPES,
+  parameterValueSchema,
+  type ParameterType,
+  type ParameterValue,
+  type ParameterValues,
+} from "../sdk/schemas/workspaces.js";
 
-export const PARAMETER_TYPES = ["string", "number", "bool"] as const;
-export type ParameterType = (typeof PARAMETER_TYPES)[number];
-
-/** Long enough for a URL or a path, short enough to fit comfortably in an environment. */
-export const MAX_PARAMETER_VALUE_LENGTH = 4096;
 /** A template with more parameters than this is not something a person (or model) fills in. */
 export const MAX_TEMPLATE_PARAMETERS = 64;
 /** Options are shown as a list to pick from; beyond this a free value is the better design. */
 export const MAX_PARAMETER_OPTIONS = 64;
 
-export const parameterValueSchema = z.union([z.string().max(MAX_PARAMETER_VALUE_LENGTH), z.number(), z.boolean()]);
-export type ParameterValue = z.infer<typeof parameterValueSchema>;
-export type ParameterValues = Record<string, ParameterValue>;
-export const parameterValuesSchema = z.record(z.string(), parameterValueSchema);
 
 const parameterOptionSchema = z.object({
   name: z.string().min(1).max(128),

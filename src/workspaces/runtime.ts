@@ -23,13 +23,13 @@ import { issueAgent } from "./agents.js";
 import { BuildLogWriter } from "./build-log.js";
 import { failOrphanedBuilds, finishBuild, markBuildRunning, type BuildRow } from "./builds.js";
 import { errorMessage } from "./errors.js";
-import { parameterValuesSchema } from "./parameters.js";
 import { CommandProvisioner } from "./provisioners/command.js";
 import { LocalProvisioner } from "./provisioners/local.js";
 import { defaultHiddenPaths, detectSandbox, type SandboxStatus } from "./provisioners/sandbox.js";
 import type { ProvisionContext, Provisioner } from "./provisioners/types.js";
 import { respawnLocalAgents } from "./recovery.js";
 import { ensureDefaultTemplate, type IsolationStatus } from "./templates.js";
+import { parameterValuesSchema } from "../sdk/schemas/workspaces.js";
 
 /** A setup script or start command that runs longer than this is stuck (a prompt nobody answers). */
 export const BUILD_TIMEOUT_MS = 30 * 60 * 1000;

@@ -22,18 +22,19 @@ import { users, workspaceBuilds, workspaces } from "../db/schema/index.js";
 import { readWorkspaceTtl } from "./ttl.js";
 import { transaction } from "../db/transaction.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
-import { can, type PolicyObject, type ShareRole, type Subject } from "../rbac/policy.js";
+import { can, type PolicyObject, type Subject } from "../rbac/policy.js";
 import { authorizedFilter } from "../rbac/sql.js";
 import { isUuid } from "../util/parse.js";
 import { checkWorkspaceId, loadWorkspaceFor, workspacePolicyObject, workspaceShareFilter } from "./access.js";
-import { insertBuild, latestBuildRow, readBuild, requestBuild, waitForBuild, type BuildRow, type BuildTransition, type WaitForBuildOptions } from "./builds.js";
+import { insertBuild, latestBuildRow, readBuild, requestBuild, waitForBuild, type BuildRow, type WaitForBuildOptions } from "./builds.js";
 import { BuildNotFoundError, TemplateNotFoundError, WorkspaceConflictError, WorkspaceForbiddenError, WorkspaceInputError, WorkspaceNotFoundError } from "./errors.js";
-import { resolveParameters, type ParameterValue } from "./parameters.js";
+import { resolveParameters } from "./parameters.js";
 import type { WorkspaceRuntime } from "./runtime.js";
-import { deleteShare, listShares, putShare, type ShareResponse } from "./shares.js";
+import { deleteShare, listShares, putShare } from "./shares.js";
 import * as templateOps from "./template-service.js";
-import { findTemplate, templateParameters, type CreateTemplateInput, type TemplateResponse, type UpdateTemplateInput } from "./templates.js";
-import { loadWorkspaceView, loadWorkspaceViews, toBuildResponse, toBuildWithLogResponse, type BuildResponse, type BuildWithLogResponse, type WorkspaceResponse } from "./views.js";
+import { findTemplate, templateParameters, type CreateTemplateInput, type UpdateTemplateInput } from "./templates.js";
+import { loadWorkspaceView, loadWorkspaceViews, toBuildResponse, toBuildWithLogResponse } from "./views.js";
+import type { BuildResponse, BuildTransition, BuildWithLogResponse, ParameterValue, ShareResponse, ShareRole, TemplateResponse, WorkspaceResponse } from "../sdk/schemas/workspaces.js";
 
 /** Lowercase letters, digits and inner hyphens, at most 32 (usable in host names and paths). */
 export const workspaceNameSchema = z

@@ -8,24 +8,13 @@
  * - The owner is never a share holder: they already hold everything.
  */
 import { and, asc, eq, sql } from "drizzle-orm";
-import { z } from "zod";
 import type { Queryable } from "../db/client.js";
 import { users, workspaceShares } from "../db/schema/index.js";
-import { SHARE_ROLES, type ShareRole, type Subject } from "../rbac/policy.js";
+import type { Subject } from "../rbac/policy.js";
 import { isUuid } from "../util/parse.js";
 import { loadWorkspaceFor } from "./access.js";
 import { WorkspaceInputError, WorkspaceNotFoundError } from "./errors.js";
-
-export const shareResponseSchema = z
-  .object({
-    user_id: z.uuid(),
-    username: z.string(),
-    name: z.string(),
-    role: z.enum(SHARE_ROLES),
-    created_at: z.iso.datetime({ offset: true }),
-  })
-  .meta({ id: "WorkspaceShare" });
-export type ShareResponse = z.infer<typeof shareResponseSchema>;
+import type { ShareResponse, ShareRole } from "../sdk/schemas/workspaces.js";
 
 export class ShareUserNotFoundError extends WorkspaceNotFoundError {
   constructor() {

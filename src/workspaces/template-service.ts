@@ -15,10 +15,10 @@ import {
   updateTemplate as updateTemplateRow,
   type CreateTemplateInput,
   type IsolationStatus,
-  type TemplateResponse,
   type TemplateRow,
   type UpdateTemplateInput,
 } from "./templates.js";
+import type { TemplateResponse } from "../sdk/schemas/workspaces.js";
 
 /** A page a model can read at once; callers ask for the next page by number. */
 export const DEFAULT_TEMPLATE_PAGE_SIZE = 10;

@@ -20,10 +20,9 @@ import { templates, workspaces } from "../db/schema/index.js";
 import { isUuid } from "../util/parse.js";
 import { TemplateNotFoundError, WorkspaceConflictError, WorkspaceInputError } from "./errors.js";
 import { templateParametersSchema, type TemplateParameter } from "./parameters.js";
+import { PROVISIONERS, type ProvisionerKind, type TemplateResponse } from "../sdk/schemas/workspaces.js";
 
 export type TemplateRow = typeof templates.$inferSelect;
-export const PROVISIONERS = ["local", "command"] as const;
-export type ProvisionerKind = (typeof PROVISIONERS)[number];
 
 /** Scripts and commands are code, not documents; 64 KiB is far more than any real one. */
 export const MAX_SCRIPT_LENGTH = 64 * 1024;
@@ -70,47 +69,6 @@ export interface IsolationStatus {
   /** Set when not isolated: why, in a sentence for the API's `warnings`. */
   warning?: string;
 }
-
-const templateParameterResponseSchema = z.object({
-  name: z.string(),
-  display_name: z.string().optional(),
-  description: z.string().optional(),
-  type: z.enum(["string", "number", "bool"]),
-  required: z.boolean(),
-  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  options: z.array(z.object({ name: z.string(), value: z.union([z.string(), z.number(), z.boolean()]), description: z.string().optional() })).optional(),
-  validation_regex: z.string().optional(),
-  validation_min: z.number().optional(),
-  validation_max: z.number().optional(),
-  mutable: z.boolean(),
-  ephemeral: z.boolean().optional(),
-});
-
-export const templateResponseSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    display_name: z.string(),
-    description: z.string(),
-    icon: z.string(),
-    provisioner: z.enum(PROVISIONERS),
-    setup_script: z.string(),
-    /** Only for those who may update the template: an admin's command may name hosts or paths. */
-    start_command: z.string().optional(),
-    stop_command: z.string().optional(),
-    parameters: z.array(templateParameterResponseSchema),
-    deprecated: z.boolean(),
-    /** Distinct owners of live workspaces made from this template. */
-    active_developers: z.number().int(),
-    /** Local templates only: whether their workspaces run inside bubblewrap. */
-    isolated: z.boolean().optional(),
-    warnings: z.array(z.string()),
-    created_by: z.uuid().nullable(),
-    created_at: z.iso.datetime({ offset: true }),
-    updated_at: z.iso.datetime({ offset: true }),
-  })
-  .meta({ id: "Template" });
-export type TemplateResponse = z.infer<typeof templateResponseSchema>;
 
 /** The stored parameter list. It was validated on the way in, so a failure here is corruption. */
 export function templateParameters(row: Pick<TemplateRow, "id" | "parameters">): TemplateParameter[] {

@@ -1,5 +1,6 @@
 /**
- * The API shapes of workspaces, builds and agents, and the queries that assemble them. A page of
+ * The API views of workspaces, builds and agents (their schemas are wire types, in
+ * sdk/schemas/workspaces.ts), and the queries that assemble them. A page of
  * workspaces costs three queries (workspaces with owner and template, their latest builds, those
  * builds' agents) whatever its size.
  *
@@ -10,70 +11,22 @@
  *   restarted workspace shows its new agent.
  */
 import { desc, eq, inArray, type SQL } from "drizzle-orm";
-import { z } from "zod";
 import type { Queryable } from "../db/client.js";
 import { templates, users, workspaceAgents, workspaceBuilds, workspaces } from "../db/schema/index.js";
-import { BUILD_TRANSITIONS, workspaceStatus, WORKSPACE_STATUSES, type BuildRow, type WorkspaceRow } from "./builds.js";
-import { parameterValuesSchema } from "./parameters.js";
+import { workspaceStatus, type BuildRow, type WorkspaceRow } from "./builds.js";
 import type { AgentRow } from "./agents.js";
-
-const timestamp = () => z.iso.datetime({ offset: true });
-const BUILD_STATUSES = ["pending", "running", "succeeded", "failed", "canceled"] as const;
-
-export const buildSummarySchema = z.object({
-  id: z.uuid(),
-  build_number: z.number().int(),
-  transition: z.enum(BUILD_TRANSITIONS),
-  status: z.enum(BUILD_STATUSES),
-  error: z.string().nullable(),
-  created_at: timestamp(),
-  started_at: timestamp().nullable(),
-  completed_at: timestamp().nullable(),
-});
-
-export const buildResponseSchema = buildSummarySchema
-  .extend({ workspace_id: z.uuid(), initiator_id: z.uuid().nullable() })
-  .meta({ id: "WorkspaceBuild" });
-export type BuildResponse = z.infer<typeof buildResponseSchema>;
-
-export const buildWithLogResponseSchema = buildResponseSchema.extend({ log: z.string() }).meta({ id: "WorkspaceBuildWithLog" });
-export type BuildWithLogResponse = z.infer<typeof buildWithLogResponseSchema>;
-
-export const AGENT_STATUSES = ["connecting", "connected", "disconnected"] as const;
-export const agentResponseSchema = z.object({
-  id: z.uuid(),
-  status: z.enum(AGENT_STATUSES),
-  version: z.string(),
-  operating_system: z.string(),
-  directory: z.string(),
-  last_heartbeat_at: timestamp().nullable(),
-});
-export type AgentResponse = z.infer<typeof agentResponseSchema>;
-
-export const workspaceResponseSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string(),
-    owner_id: z.uuid(),
-    owner_name: z.string(),
-    template_id: z.uuid(),
-    template_name: z.string(),
-    template_display_name: z.string(),
-    parameters: parameterValuesSchema,
-    latest_build: buildSummarySchema.nullable(),
-    agent: agentResponseSchema.nullable(),
-    status: z.enum(WORKSPACE_STATUSES),
-    last_used_at: timestamp().nullable(),
-    ttl_ms: z.number().int().nullable(),
-    created_at: timestamp(),
-    updated_at: timestamp(),
-  })
-  .meta({ id: "Workspace" });
-export type WorkspaceResponse = z.infer<typeof workspaceResponseSchema>;
+import {
+  parameterValuesSchema,
+  type AgentResponse,
+  type BuildResponse,
+  type BuildSummary,
+  type BuildWithLogResponse,
+  type WorkspaceResponse,
+} from "../sdk/schemas/workspaces.js";
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
-function toBuildSummary(build: BuildRow): z.infer<typeof buildSummarySchema> {
+function toBuildSummary(build: BuildRow): BuildSummary {
   return {
     id: build.id,
     build_number: build.buildNumber,

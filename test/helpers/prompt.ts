@@ -3,8 +3,8 @@
  * [role, content] view of the assembled prompt.
  */
 import type { ModelMessage } from "ai";
-import type { ChatMessagePart } from "../../src/chats/parts.js";
 import { assemblePrompt, type AssembleOptions, type PromptMessageRow } from "../../src/chatd/prompt/assemble.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
 
 export type Role = PromptMessageRow["role"];
 export type RowSpec = [Role, ChatMessagePart[], Partial<Omit<PromptMessageRow, "role" | "parts">>?];

@@ -5,10 +5,10 @@
  */
 import type { MockLlm, MockTurn, RecordedRequest } from "../../src/llm/mock/index.js";
 import { messageParts } from "../../src/chats/store.js";
-import type { ChatMessagePart } from "../../src/chats/parts.js";
 import { liveMessages, reloadChat } from "./chats.js";
 import { field, type TestServer, type TestUser } from "./server.js";
 import { waitFor } from "./wait.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
 
 export type ToolCall = { name: string; input: Record<string, unknown> };
 export type Step = ToolCall[] | string;

@@ -6,9 +6,10 @@ import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "../../src/db/client.js";
-import { ACTIONS, can, CHATD_SUBJECT, RESOURCES, type ShareRole, type Subject } from "../../src/rbac/policy.js";
+import { ACTIONS, can, CHATD_SUBJECT, RESOURCES, type Subject } from "../../src/rbac/policy.js";
 import { authorizedFilter, type AuthorizedFilterOptions } from "../../src/rbac/sql.js";
 import { freshDatabase, type FreshDatabase } from "../helpers/database.js";
+import type { ShareRole } from "../../src/sdk/schemas/workspaces.js";
 
 const things = pgTable("rbac_things", {
   id: uuid("id").primaryKey(),

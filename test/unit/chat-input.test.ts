@@ -10,8 +10,8 @@ import {
   MAX_INPUT_TEXT_BYTES,
   NO_WORKSPACE_MESSAGE,
   validateInputParts,
-  type ChatInputPart,
 } from "../../src/chats/input.js";
+import type { ChatInputPart } from "../../src/sdk/schemas/parts.js";
 
 const FILE_ID = "0f8e2a51-3c6d-4e7f-8a9b-0c1d2e3f4a5b";
 const lookup = async (id: string) => (id === FILE_ID ? { mediaType: "image/png" } : undefined);

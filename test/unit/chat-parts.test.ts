@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeNul, decodeParts, encodeNul, encodeParts, publicPart, type ChatMessagePart } from "../../src/chats/parts.js";
+import { decodeNul, decodeParts, encodeNul, encodeParts, publicPart } from "../../src/chats/parts.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
 
 describe("NUL-safe part encoding", () => {
   it.each([

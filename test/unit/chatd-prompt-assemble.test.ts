@@ -4,15 +4,15 @@
  */
 import type { ModelMessage } from "ai";
 import { describe, expect, it } from "vitest";
-import type { ChatMessagePart } from "../../src/chats/parts.js";
 import {
   extraSystemMessages,
   MISSING_START_TEXT,
   selectPromptRows,
   type PromptMessageRow,
 } from "../../src/chatd/prompt/assemble.js";
-import type { ProviderName } from "../../src/llm/providers.js";
 import { assemble, call, errorResult, result, rows, shape, text } from "../helpers/prompt.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
+import type { ProviderName } from "../../src/sdk/schemas/llm.js";
 
 describe("row selection and visibility", () => {
   it.each<[string, PromptMessageRow[], Array<[string, string]>]>([

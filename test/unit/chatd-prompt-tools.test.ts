@@ -4,9 +4,9 @@
  */
 import { modelMessageSchema } from "ai";
 import { describe, expect, it } from "vitest";
-import type { ChatMessagePart } from "../../src/chats/parts.js";
 import { INTERRUPTED_TOOL_RESULT, type PromptMessageRow } from "../../src/chatd/prompt/assemble.js";
 import { assemble, call, errorResult, result, rows, shape, text, type RowSpec } from "../helpers/prompt.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
 
 describe("tool call / result pairing", () => {
   it("answers interrupted calls with a synthetic error, in call order", () => {

@@ -8,9 +8,9 @@ import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, type LanguageModel, type ModelMessage } from "ai";
 import { describe, expect, it } from "vitest";
-import type { ChatMessagePart } from "../../src/chats/parts.js";
 import { assemblePrompt, type PromptMessageRow } from "../../src/chatd/prompt/assemble.js";
-import type { ProviderName } from "../../src/llm/providers.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
+import type { ProviderName } from "../../src/sdk/schemas/llm.js";
 
 class Captured extends Error {}
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessagePart } from "../../src/chats/parts.js";
 import {
   cleanTitle,
   shouldGenerateTitle,
@@ -13,7 +12,8 @@ import {
   type ModelRef,
   type TitleSourceMessage,
 } from "../../src/chatd/prompt/title.js";
-import type { ProviderName } from "../../src/llm/providers.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
+import type { ProviderName } from "../../src/sdk/schemas/llm.js";
 
 const text = (value: string): ChatMessagePart => ({ type: "text", text: value });
 const msg = (role: TitleSourceMessage["role"], parts: ChatMessagePart[], deleted = false): TitleSourceMessage => ({ role, parts, deleted });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { computeCostMicros, costForStorage, type ModelCost, type ModelCostInput, modelCostSchema } from "../../src/llm/cost.js";
-import { canonicalDecimal } from "../../src/llm/decimal.js";
+import { computeCostMicros, costForStorage } from "../../src/llm/cost.js";
 import type { NormalizedUsage } from "../../src/llm/usage.js";
+import { type ModelCost, type ModelCostInput, modelCostSchema } from "../../src/sdk/schemas/llm.js";
+import { canonicalDecimal } from "../../src/sdk/schemas/decimal.js";
 
 function tokens(partial: Partial<NormalizedUsage>): NormalizedUsage {
   return {

@@ -8,10 +8,10 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { computeCostMicros } from "../../src/llm/cost.js";
 import { callSettings, createLanguageModel } from "../../src/llm/factory.js";
-import type { ProviderName } from "../../src/llm/providers.js";
 import { withRetry, type RetryInfo } from "../../src/llm/retry.js";
 import { collect, useMockLlm } from "../helpers/llm.js";
 import { normalizeUsage, type NormalizedUsage } from "../../src/llm/usage.js";
+import type { ProviderName } from "../../src/sdk/schemas/llm.js";
 
 const API_KEY = "sk-test-wirekey-0123456789abcdefghij";
 const mock = useMockLlm();

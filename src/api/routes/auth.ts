@@ -12,15 +12,8 @@ import { decoyPasswordHash, hashPassword, verifyPassword } from "../../auth/pass
 import { users } from "../../db/schema/index.js";
 import { transaction } from "../../db/transaction.js";
 import { queryRows } from "../../db/raw.js";
-import {
-  emailSchema,
-  findUserByLogin,
-  insertUser,
-  passwordSchema,
-  toUserResponse,
-  usernameSchema,
-  userResponseSchema,
-} from "../../users/users.js";
+import { findUserByLogin, insertUser, toUserResponse } from "../../users/users.js";
+import { firstUserRequestSchema, loginRequestSchema, loginResponseSchema, userResponseSchema } from "../../sdk/schemas/users.js";
 import { conflict, HttpError, notFound, unauthorized } from "../errors.js";
 import type { AppEnv } from "../context.js";
 import { requireActor } from "../context.js";
@@ -30,26 +23,6 @@ import type { ApiServices } from "../services.js";
 
 /** Serializes first-user creation across replicas (any constant shared by all of them). */
 const FIRST_USER_LOCK_KEY = 0x6669727374;
-
-export const firstUserRequestSchema = z.object({
-  username: usernameSchema,
-  email: emailSchema,
-  password: passwordSchema,
-  name: z.string().max(128).optional(),
-});
-
-export const loginRequestSchema = z
-  .object({
-    email: z.string().min(1).max(254).optional(),
-    username: z.string().min(1).max(254).optional(),
-    password: z.string().min(1, "Password is required.").max(256),
-  })
-  .refine((body) => body.email !== undefined || body.username !== undefined, {
-    message: "Either email or username is required.",
-    path: ["email"],
-  });
-
-export const loginResponseSchema = z.object({ session_token: z.string() }).meta({ id: "LoginResponse" });
 
 const INCORRECT_CREDENTIALS = "Incorrect email or password.";
 

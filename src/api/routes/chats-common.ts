@@ -11,11 +11,13 @@ import { policyObjectFor, shareRoleOf } from "../../workspaces/access.js";
 import { ArchiveStateError } from "../../chats/state.js";
 import { MessageEditError, QueueFullError } from "../../chats/queue.js";
 import { ChatNotFoundError, type ChatRow } from "../../chats/store.js";
-import { ChatInputError, validateInputParts, type ChatInputPart, type ValidatedInput } from "../../chats/input.js";
+import { ChatInputError, validateInputParts, type ValidatedInput } from "../../chats/input.js";
 import { can, type Action } from "../../rbac/policy.js";
 import { badRequest, forbidden, HttpError, notFound } from "../errors.js";
 import type { Actor } from "../context.js";
 import { isUuid } from "../../util/parse.js";
+import type { ChatInputPart } from "../../sdk/schemas/parts.js";
+import { idField } from "../../sdk/schemas/chats.js";
 
 export const CHATS_PATH = "/api/experimental/chats";
 export const CHAT_PATH = `${CHATS_PATH}/:chat`;
@@ -24,13 +26,7 @@ const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
 export { isUuid };
 
-/** Ids (UUIDs, integers) are short; the bound keeps a junk one out of error details and queries. */
-const MAX_ID_LENGTH = 64;
-/** An id as sent (path segment or body field), checked for its form by the handler. */
-export const idField = z.string().max(MAX_ID_LENGTH);
 export const chatParams = z.object({ chat: idField });
-/** Bounds the list of MCP ids a request can make us echo back in an error. */
-export const MAX_MCP_SERVER_IDS = 100;
 
 export const CHAT_NOT_FOUND = "Chat not found.";
 

@@ -4,10 +4,8 @@
  * custom prompt (`user_configs.chat_custom_prompt`); and the workspace autostop TTL.
  */
 import { and, eq } from "drizzle-orm";
-import { z } from "zod";
 import type { Queryable } from "../../db/client.js";
 import { siteConfigs, userConfigs } from "../../db/schema/index.js";
-import { chatSystemPromptSchema, userChatCustomPromptSchema } from "../../chats/api.js";
 import { can } from "../../rbac/policy.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
 import { requireActor } from "../context.js";
@@ -15,8 +13,7 @@ import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { readWorkspaceTtl, workspaceTtlProblem, writeWorkspaceTtl } from "../../workspaces/ttl.js";
 import { CHATS_PATH } from "./chats-common.js";
-
-const workspaceTtlSchema = z.object({ workspace_ttl_ms: z.number() }).meta({ id: "ChatWorkspaceTTL" });
+import { chatSystemPromptSchema, userChatCustomPromptSchema, workspaceTtlSchema } from "../../sdk/schemas/chats.js";
 
 export const SYSTEM_PROMPT_KEY = "agents_chat_system_prompt";
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";

@@ -8,9 +8,9 @@ import { z } from "zod";
 import { chats } from "../../db/schema/index.js";
 import { createChat, interruptChat, setArchived } from "../../chats/state.js";
 import type { ChatHints } from "../../chats/hints.js";
-import { chatSchema, toChatResponse } from "../../chats/api.js";
+import { toChatResponse } from "../../chats/api.js";
 import { loadDiffStatuses } from "../../gitauth/diff-view.js";
-import { chatInputPartSchema, fallbackTitle, initialMessages } from "../../chats/input.js";
+import { fallbackTitle, initialMessages } from "../../chats/input.js";
 import { authorizedFilter } from "../../rbac/sql.js";
 import { can } from "../../rbac/policy.js";
 import { badRequest, forbidden } from "../errors.js";
@@ -22,9 +22,7 @@ import {
   CHATS_PATH,
   chatParams,
   checkMcpServerIds,
-  idField,
   isUuid,
-  MAX_MCP_SERVER_IDS,
   loadChat,
   resolveModelConfigId,
   resolveWorkspaceId,
@@ -32,6 +30,7 @@ import {
   validateContent,
 } from "./chats-common.js";
 import { readSystemPrompt } from "./chats-config.js";
+import { chatSchema, createChatRequestSchema, idField, updateChatRequestSchema } from "../../sdk/schemas/chats.js";
 
 /** behavior.md: `limit` 0 (or absent) means 50. */
 const DEFAULT_CHAT_PAGE_SIZE = 50;
@@ -39,15 +38,6 @@ const DEFAULT_CHAT_PAGE_SIZE = 50;
 const MAX_CHAT_PAGE_SIZE = 200;
 /** Longest accepted `q`; the only filter is `archived:…`, so anything longer is a mistake. */
 const MAX_SEARCH_QUERY_LENGTH = 512;
-
-export const createChatRequestSchema = z
-  .object({
-    content: z.array(chatInputPartSchema).optional(),
-    workspace_id: idField.nullable().optional(),
-    model_config_id: idField.nullable().optional(),
-    mcp_server_ids: z.array(idField).max(MAX_MCP_SERVER_IDS).optional(),
-  })
-  .meta({ id: "CreateChatRequest" });
 
 const listChatsQuery = z.object({
   /** Search: `archived:true` or `archived:false` (the default). */
@@ -188,7 +178,7 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
     summary: "Archive or unarchive a chat (archiving takes its whole tree); title is accepted and ignored",
     params: chatParams,
     query: none,
-    body: z.object({ title: z.string().max(1024).optional(), archived: z.boolean().optional() }).meta({ id: "UpdateChatRequest" }),
+    body: updateChatRequestSchema,
     status: 204,
     handler: async ({ c, params, body }) => {
       const chat = await loadChat(db, requireActor(c), params.chat, "update");

@@ -9,7 +9,6 @@ import { bodyLimit } from "hono/body-limit";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { chatFiles } from "../../db/schema/index.js";
-import { uploadChatFileResponseSchema } from "../../chats/api.js";
 import {
   ALLOWED_CHAT_FILE_TYPES,
   baseMediaType,
@@ -24,7 +23,8 @@ import { badRequest, forbidden, notFound } from "../errors.js";
 import { requireActor, type AppEnv } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
-import { CHATS_PATH, idField, isUuid } from "./chats-common.js";
+import { CHATS_PATH, isUuid } from "./chats-common.js";
+import { idField, uploadChatFileResponseSchema } from "../../sdk/schemas/chats.js";
 
 export const CHAT_FILES_PATH = `${CHATS_PATH}/files`;
 /** Served files never change (a new upload gets a new id), so browsers may keep them for a year. */

@@ -8,14 +8,7 @@ import { z } from "zod";
 import { chatMessages, chatQueuedMessages } from "../../db/schema/index.js";
 import { deleteQueued, editMessage, promoteQueued, sendMessage } from "../../chats/queue.js";
 import type { ChatHints } from "../../chats/hints.js";
-import {
-  chatMessageSchema,
-  chatMessagesResponseSchema,
-  createChatMessageResponseSchema,
-  toChatMessageResponse,
-  toQueuedMessageResponse,
-} from "../../chats/api.js";
-import { chatInputPartSchema } from "../../chats/input.js";
+import { toChatMessageResponse, toQueuedMessageResponse } from "../../chats/api.js";
 import { badRequest, notFound } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
@@ -24,28 +17,24 @@ import {
   CHAT_PATH,
   chatParams,
   checkMcpServerIds,
-  idField,
   loadChat,
-  MAX_MCP_SERVER_IDS,
   parseIntegerId,
   resolveModelConfigId,
   transition,
   validateContent,
 } from "./chats-common.js";
+import {
+  chatMessageSchema,
+  chatMessagesResponseSchema,
+  createChatMessageRequestSchema,
+  createChatMessageResponseSchema,
+  editChatMessageRequestSchema,
+  idField,
+} from "../../sdk/schemas/chats.js";
 
 /** behavior.md: history pages default to 50 messages and hold 1 to 200. */
 const DEFAULT_MESSAGE_PAGE_SIZE = 50;
 const MAX_MESSAGE_PAGE_SIZE = 200;
-
-const messageRequestSchema = z
-  .object({
-    content: z.array(chatInputPartSchema).optional(),
-    model_config_id: idField.nullable().optional(),
-    mcp_server_ids: z.array(idField).max(MAX_MCP_SERVER_IDS).optional(),
-  })
-  .meta({ id: "CreateChatMessageRequest" });
-
-const editRequestSchema = z.object({ content: z.array(chatInputPartSchema).optional() }).meta({ id: "EditChatMessageRequest" });
 
 const messagesQuery = z.object({
   /** Only messages with a smaller id (older): the next page back. */
@@ -122,7 +111,7 @@ export function registerChatMessageRoutes(routes: RouteRegistry, services: ApiSe
     summary: "Send a message; a busy chat queues it (at most 20 waiting)",
     params: chatParams,
     query: none,
-    body: messageRequestSchema,
+    body: createChatMessageRequestSchema,
     status: 200,
     response: createChatMessageResponseSchema,
     handler: async ({ c, params, body }) => {
@@ -147,7 +136,7 @@ export function registerChatMessageRoutes(routes: RouteRegistry, services: ApiSe
     summary: "Edit a user message: later history is dropped, the queue emptied, and the chat runs again",
     params: messageParams,
     query: none,
-    body: editRequestSchema,
+    body: editChatMessageRequestSchema,
     status: 200,
     response: chatMessageSchema,
     handler: async ({ c, params, body }) => {

@@ -3,7 +3,8 @@
  * token, see whether one is stored, remove it. The token is write-only: no response carries it.
  */
 import { z } from "zod";
-import { deleteGitToken, gitTokenLink, GIT_PROVIDERS, storeGitToken } from "../../gitauth/tokens.js";
+import { deleteGitToken, gitTokenLink, storeGitToken } from "../../gitauth/tokens.js";
+import { externalAuthLinkSchema, GIT_PROVIDERS } from "../../sdk/schemas/users.js";
 import { requireActor } from "../context.js";
 import { notFound } from "../errors.js";
 import { none, type RouteRegistry } from "../route.js";
@@ -13,9 +14,6 @@ import type { ApiServices } from "../services.js";
 const MAX_TOKEN_LENGTH = 1024;
 
 const providerParams = z.object({ provider: z.enum(GIT_PROVIDERS) });
-const linkResponse = z
-  .object({ provider: z.enum(GIT_PROVIDERS), authenticated: z.boolean(), updated_at: z.string().nullable() })
-  .meta({ id: "ExternalAuthLink" });
 
 export function registerExternalAuthRoutes(routes: RouteRegistry, services: ApiServices): void {
   const { db } = services.database;
@@ -28,7 +26,7 @@ export function registerExternalAuthRoutes(routes: RouteRegistry, services: ApiS
     summary: "Whether the caller has a token stored for a git host",
     body: none,
     status: 200,
-    response: linkResponse,
+    response: externalAuthLinkSchema,
     handler: async ({ c, params }) => {
       const actor = requireActor(c);
       const link = await gitTokenLink(db, actor.user.id, params.provider);

@@ -6,7 +6,6 @@ import { can } from "../../rbac/policy.js";
 import {
   findGroupByRef,
   groupNameSchema,
-  groupResponseSchema,
   toGroupResponse,
   toGroupResponses,
   withGroupNameConflict,
@@ -16,6 +15,7 @@ import { badRequest, forbidden, notFound } from "../errors.js";
 import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
+import { groupResponseSchema } from "../../sdk/schemas/users.js";
 
 const groupParams = z.object({ group: z.string().min(1).max(64) });
 const displayNameSchema = z.string().max(128);

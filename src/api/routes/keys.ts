@@ -4,34 +4,13 @@
  * only the user (or an owner) can touch them.
  */
 import { z } from "zod";
-import { API_KEY_MAX_LIFETIME_MS, createApiKey, deleteApiKey, listApiKeys } from "../../auth/credentials.js";
+import { createApiKey, deleteApiKey, listApiKeys } from "../../auth/credentials.js";
+import { apiKeyResponseSchema, createKeyRequestSchema, createKeyResponseSchema } from "../../sdk/schemas/users.js";
 import { notFound } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { findUserFor, userRefParams } from "./users.js";
-
-export const createKeyRequestSchema = z.object({
-  name: z.string().max(64).optional(),
-  lifetime_seconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(API_KEY_MAX_LIFETIME_MS / 1000)
-    .optional(),
-});
-
-export const createKeyResponseSchema = z.object({ id: z.string(), key: z.string() }).meta({ id: "CreatedApiKey" });
-
-export const apiKeyResponseSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    created_at: z.iso.datetime({ offset: true }),
-    last_used_at: z.iso.datetime({ offset: true }).nullable(),
-    expires_at: z.iso.datetime({ offset: true }).nullable(),
-  })
-  .meta({ id: "ApiKey" });
 
 export function registerKeyRoutes(routes: RouteRegistry, services: ApiServices): void {
   const { db } = services.database;

@@ -3,28 +3,28 @@
  * write every live config; other users read enabled ones (what they may pick for a chat).
  */
 import { z } from "zod";
-import { chatProviders, SUPPORTED_PROVIDERS } from "../../db/schema/index.js";
+import { chatProviders } from "../../db/schema/index.js";
 import { foreignKeyViolation, uniqueViolation } from "../../db/errors.js";
 import type { Transaction } from "../../db/client.js";
 import { can } from "../../rbac/policy.js";
-import { modelCallConfigSchema } from "../../llm/model-options.js";
 import {
   createModelConfig,
   DEFAULT_COMPRESSION_THRESHOLD,
   deleteModelConfig,
   findLiveModelConfig,
   listModelConfigs,
-  modelConfigResponseSchema,
   toModelConfigResponse,
   updateModelConfig,
 } from "../../llm/model-configs.js";
-import { isProviderName, listProviderRows, providerNameSchema, unavailableReason, type ProviderName } from "../../llm/providers.js";
+import { isProviderName, listProviderRows, unavailableReason } from "../../llm/providers.js";
 import { badRequest, conflict, notFound, validationsFromZod } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { assertDeploymentConfig } from "./llm-providers.js";
 import { isUuid } from "../../util/parse.js";
+import { chatModelsResponseSchema } from "../../sdk/schemas/chats.js";
+import { modelCallConfigSchema, modelConfigResponseSchema, type ProviderName, SUPPORTED_PROVIDERS } from "../../sdk/schemas/llm.js";
 
 const MODEL_CONFIGS_PATH = "/api/experimental/chats/model-configs";
 /** Model ids are short ("claude-sonnet-4-5", "openai/gpt-5"); this bounds a pathological one. */
@@ -78,19 +78,6 @@ function parseConfigId(id: string): string {
   if (!isUuid(id)) throw badRequest("Invalid chat model config ID.");
   return id;
 }
-
-export const modelsResponseSchema = z
-  .object({
-    providers: z.array(
-      z.object({
-        provider: providerNameSchema,
-        available: z.boolean(),
-        unavailable_reason: z.enum(["missing_api_key", "fetch_failed"]).optional(),
-        models: z.array(z.object({ id: z.string(), provider: providerNameSchema, model: z.string(), display_name: z.string() })),
-      }),
-    ),
-  })
-  .meta({ id: "ChatModelsResponse" });
 
 export function registerModelRoutes(routes: RouteRegistry, services: ApiServices): void {
   const { db } = services.database;
@@ -199,7 +186,7 @@ export function registerModelRoutes(routes: RouteRegistry, services: ApiServices
     params: none,
     body: none,
     status: 200,
-    response: modelsResponseSchema,
+    response: chatModelsResponseSchema,
     handler: async () => {
       const rows = await listProviderRows(db);
       const configs = await listModelConfigs(db, true);

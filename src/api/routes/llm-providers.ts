@@ -5,21 +5,20 @@
  */
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { chatProviders, SUPPORTED_PROVIDERS } from "../../db/schema/index.js";
+import { chatProviders } from "../../db/schema/index.js";
 import { foreignKeyViolation, uniqueViolation } from "../../db/errors.js";
 import { can } from "../../rbac/policy.js";
 import {
   isProviderName,
   listProviderRows,
-  providerResponseSchema,
   toProviderResponse,
-  type ProviderName,
 } from "../../llm/providers.js";
 import { badRequest, conflict, forbidden, notFound } from "../errors.js";
 import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { isUuid } from "../../util/parse.js";
+import { type ProviderName, providerResponseSchema, SUPPORTED_PROVIDERS } from "../../sdk/schemas/llm.js";
 
 const PROVIDERS_PATH = "/api/experimental/chats/providers";
 /** Longest API key accepted; real ones are a few hundred bytes at most. */

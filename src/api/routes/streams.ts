@@ -7,10 +7,11 @@
 import { upgradeWebSocket } from "@hono/node-server";
 import type { Context, Hono } from "hono";
 import type { WSContext } from "hono/ws";
-import { partEvent, resumeParts, runChatStream, type ResumePoint, type WireEvent } from "../../streams/chat-stream.js";
+import { partEvent, resumeParts, runChatStream, type ResumePoint } from "../../streams/chat-stream.js";
 import { relayPath, relaySecretMatches, RELAY_SECRET_HEADER } from "../../streams/relay.js";
 import { EventSocket } from "../../streams/socket.js";
-import { runWatch, type WatchEvent } from "../../streams/watch.js";
+import { runWatch } from "../../streams/watch.js";
+import type { ChatWatchEvent, StreamEvent } from "../../sdk/schemas/streams.js";
 import type { AppEnv } from "../context.js";
 import { requireActor } from "../context.js";
 import { badRequest } from "../errors.js";
@@ -50,10 +51,10 @@ export function registerStreamRoutes(app: Hono<AppEnv>, services: ApiServices): 
     if (!isUuid(chatId)) throw badRequest("Invalid chat ID.");
     const resume = parseResume(new URL(c.req.url).searchParams);
     requireUpgrade(c);
-    let socket: EventSocket<WireEvent> | undefined;
+    let socket: EventSocket<StreamEvent> | undefined;
     return upgradeWebSocket(c, {
       onOpen: (_event, ws: WSContext) => {
-        const relaySocket = new EventSocket<WireEvent>(ws, services.streamStats);
+        const relaySocket = new EventSocket<StreamEvent>(ws, services.streamStats);
         socket = relaySocket;
         const buffered = services.hub.bufferedParts(chatId).flatMap((event) => partEvent(event) ?? []);
         const parts = resumeParts(buffered, services.hub.currentEpisode(chatId), resume.afterPart, chatId);
@@ -72,10 +73,10 @@ export function registerStreamRoutes(app: Hono<AppEnv>, services: ApiServices): 
   app.get(`${CHATS_PATH}/watch`, (c) => {
     const actor = requireActor(c);
     requireUpgrade(c);
-    let socket: EventSocket<WatchEvent> | undefined;
+    let socket: EventSocket<ChatWatchEvent> | undefined;
     return upgradeWebSocket(c, {
       onOpen: (_event, ws: WSContext) => {
-        socket = new EventSocket<WatchEvent>(ws, services.streamStats, "single");
+        socket = new EventSocket<ChatWatchEvent>(ws, services.streamStats, "single");
         void runWatch({ db, pubsub: services.pubsub }, actor.user.id, socket);
       },
       onClose: () => socket?.close(),
@@ -88,10 +89,10 @@ export function registerStreamRoutes(app: Hono<AppEnv>, services: ApiServices): 
     const chat = await loadChat(db, actor, c.req.param("chat"));
     const resume = parseResume(new URL(c.req.url).searchParams);
     requireUpgrade(c);
-    let socket: EventSocket<WireEvent> | undefined;
+    let socket: EventSocket<StreamEvent> | undefined;
     return upgradeWebSocket(c, {
       onOpen: (_event, ws: WSContext) => {
-        socket = new EventSocket<WireEvent>(ws, services.streamStats);
+        socket = new EventSocket<StreamEvent>(ws, services.streamStats);
         void runChatStream(
           { db, pubsub: services.pubsub, hub: services.hub, replicaId: services.replicaId, ...(services.relay ? { relay: services.relay } : {}) },
           chat.id,

@@ -4,11 +4,12 @@
  * to stop new workspaces instead.
  */
 import { z } from "zod";
-import { createTemplateSchema, templateResponseSchema, updateTemplateSchema } from "../../workspaces/templates.js";
+import { createTemplateSchema, updateTemplateSchema } from "../../workspaces/templates.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { booleanQuery, mapWorkspaceErrors, pageQuery, templateParams } from "./workspaces-common.js";
+import { templateResponseSchema } from "../../sdk/schemas/workspaces.js";
 
 export function registerTemplateRoutes(routes: RouteRegistry, services: ApiServices): void {
   const { workspaces } = services;

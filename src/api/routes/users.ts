@@ -8,25 +8,22 @@ import { z } from "zod";
 import { hashPassword } from "../../auth/password.js";
 import { users } from "../../db/schema/index.js";
 import { authorizedFilter } from "../../rbac/sql.js";
-import { can, type Action, type Role, type Subject } from "../../rbac/policy.js";
+import { can, type Action, type Subject } from "../../rbac/policy.js";
 import type { Queryable } from "../../db/client.js";
 import {
-  emailSchema,
   findUserByRef,
   insertUser,
   normalizeRoles,
-  passwordSchema,
   roleListSchema,
   rolesOf,
   toUserResponse,
-  usernameSchema,
-  userResponseSchema,
   type UserRow,
 } from "../../users/users.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
 import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
+import { emailSchema, passwordSchema, type Role, usernameSchema, userResponseSchema } from "../../sdk/schemas/users.js";
 
 export const userRefParams = z.object({ user: z.string().min(1).max(64) });
 

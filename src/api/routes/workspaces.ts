@@ -5,15 +5,13 @@
  */
 import { z } from "zod";
 import { ShareRoleSchema } from "../../rbac/policy.js";
-import { BUILD_TRANSITIONS } from "../../workspaces/builds.js";
-import { MAX_TEMPLATE_PARAMETERS, parameterValueSchema } from "../../workspaces/parameters.js";
+import { MAX_TEMPLATE_PARAMETERS } from "../../workspaces/parameters.js";
 import { workspaceNameSchema } from "../../workspaces/service.js";
-import { shareResponseSchema } from "../../workspaces/shares.js";
-import { buildResponseSchema, buildWithLogResponseSchema, workspaceResponseSchema } from "../../workspaces/views.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { buildParams, mapWorkspaceErrors, pageQuery, refField, shareParams, workspaceParams } from "./workspaces-common.js";
+import { BUILD_TRANSITIONS, buildResponseSchema, buildWithLogResponseSchema, parameterValueSchema, shareResponseSchema, workspaceResponseSchema } from "../../sdk/schemas/workspaces.js";
 
 const createWorkspaceBody = z.object({
   template_id: refField,

@@ -13,7 +13,6 @@
 import { tool as sdkTool, type ModelMessage, type ToolSet } from "ai";
 import type { Database } from "../../db/client.js";
 import type { ChatHints } from "../../chats/hints.js";
-import type { ChatMessagePart } from "../../chats/parts.js";
 import type { Logger } from "../../observability/logger.js";
 import { persistStep, type Lease } from "../../chats/state.js";
 import type { ChatRow, NewMessage } from "../../chats/store.js";
@@ -29,6 +28,7 @@ import { compactIfNeeded } from "./compact.js";
 import { loadHistory } from "./history.js";
 import { MAX_COMPACTION_RETRIES } from "../prompt/compaction.js";
 import type { PromptMessageRow } from "../prompt/assemble.js";
+import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
 
 /** behavior.md: a run makes at most 1 200 model calls, a backstop against a looping model. */
 export const MAX_CHAT_STEPS = 1200;

@@ -5,8 +5,8 @@
  * assistant message.
  */
 import { streamText, type LanguageModel, type LanguageModelUsage, type ModelMessage, type ProviderMetadata, type ToolSet } from "ai";
-import type { ChatMessagePart } from "../../chats/parts.js";
 import type { CallSettings } from "../../llm/factory.js";
+import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
 
 export interface LocalToolCall {
   id: string;

@@ -22,8 +22,6 @@
  *   conversation messages (3 of Anthropic's 4 breakpoints); other providers get none.
  */
 import type { ModelMessage, SystemModelMessage, ToolResultPart, UserModelMessage } from "ai";
-import type { ChatMessagePart } from "../../chats/parts.js";
-import type { ProviderName } from "../../llm/providers.js";
 import {
   assistantFilePart,
   createToolCallIdSanitizer,
@@ -38,6 +36,8 @@ import {
   type FileResolver,
   type ProviderOptions,
 } from "./convert.js";
+import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
+import type { ProviderName } from "../../sdk/schemas/llm.js";
 
 export type { FileResolver, ResolvedFile } from "./convert.js";
 

@@ -15,7 +15,7 @@
  * - An empty summary is an error, never persisted.
  */
 import type { ModelMessage } from "ai";
-import type { ChatMessagePart } from "../../chats/parts.js";
+import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
 
 /** Upstream's default: compact at 70 % of the context window. */
 export const COMPACTION_DEFAULT_THRESHOLD = 70;

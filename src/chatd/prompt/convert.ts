@@ -15,7 +15,8 @@
  *   result stay paired.
  */
 import type { AssistantContent, FilePart, ImagePart, JSONValue, ModelMessage, TextPart, ToolResultPart } from "ai";
-import { renderFileReference, type ChatMessagePart } from "../../chats/parts.js";
+import { renderFileReference } from "../../chats/parts.js";
+import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
 
 /** The AI SDK's `ProviderOptions` (not re-exported by `ai` 6). */
 export type ProviderOptions = NonNullable<ModelMessage["providerOptions"]>;

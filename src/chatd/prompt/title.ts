@@ -13,8 +13,9 @@
  *   so and the text is sent fenced in `<message>` tags.
  */
 import type { ModelMessage } from "ai";
-import { readableText, type ChatMessagePart } from "../../chats/parts.js";
-import type { ProviderName } from "../../llm/providers.js";
+import { readableText } from "../../chats/parts.js";
+import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
+import type { ProviderName } from "../../sdk/schemas/llm.js";
 
 /** A model to call: provider and model id. */
 export type ModelRef = readonly [provider: ProviderName, model: string];

@@ -5,10 +5,8 @@
  */
 import { sql } from "drizzle-orm";
 import { bigint, boolean, check, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid, index } from "drizzle-orm/pg-core";
+import { SUPPORTED_PROVIDERS } from "../../sdk/schemas/llm.js";
 import { users } from "./users.js";
-
-/** The providers chatd can call; the CHECK keeps rows within what the model factory supports. */
-export const SUPPORTED_PROVIDERS = ["openai", "anthropic", "google", "openai-compat"] as const;
 
 export const chatProviders = pgTable(
   "chat_providers",
@@ -24,6 +22,7 @@ export const chatProviders = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
+  // The CHECK keeps rows within the providers the model factory supports.
   (t) => [
     check(
       "chat_providers_provider_check",

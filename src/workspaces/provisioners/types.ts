@@ -9,8 +9,8 @@
  * - `start` receives fresh agent credentials; the token is handed to the agent and never logged.
  * - `destroy` leaves nothing running; the runtime marks the workspace deleted afterwards.
  */
-import type { ParameterValues } from "../parameters.js";
 import type { TemplateRow } from "../templates.js";
+import type { ParameterValues } from "../../sdk/schemas/workspaces.js";
 
 export interface ProvisionOwner {
   id: string;

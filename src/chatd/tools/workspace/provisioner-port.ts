@@ -3,7 +3,8 @@
  * data. The server adapts the workspace service to it, so the tools can be read, and tested,
  * without the provisioners behind them.
  */
-import type { ParameterValues, TemplateParameter } from "../../../workspaces/parameters.js";
+import type { TemplateParameter } from "../../../workspaces/parameters.js";
+import type { ParameterValues } from "../../../sdk/schemas/workspaces.js";
 
 export interface BuildState {
   id: string;

@@ -16,7 +16,7 @@ import { describeError } from "../../../llm/retry.js";
 import { defineTool, type ChatTool, type ToolContext } from "../registry.js";
 import { NO_WORKSPACE_ERROR, workspaceToolOutput, WorkspaceToolError, type WorkspaceToolDeps } from "./agent.js";
 import type { BuildState, WorkspaceState } from "./provisioner-port.js";
-import { parameterValuesSchema } from "../../../workspaces/parameters.js";
+import { parameterValuesSchema } from "../../../sdk/schemas/workspaces.js";
 
 /** How long a build may take before the tool gives up waiting (reference: 10 min). */
 export const BUILD_WAIT_TIMEOUT_MS = 10 * 60_000;
@@ -162,10 +162,12 @@ export function provisioningTools(deps: WorkspaceToolDeps): ChatTool[] {
             ...(input.name ? { name: input.name } : {}),
             parameters: input.parameters ?? {},
           });
-          await awaitBuild(deps, created.build, context);
+          // Linked before the build is awaited: viewers can follow the build log through the chat,
+          // and a run resumed after a restart waits on this build instead of starting another.
           await transaction(deps.db, async (tx) => {
             await tx.update(chats).set({ workspaceId: created.workspaceId, updatedAt: sql`now()` }).where(eq(chats.id, context.chatId));
           });
+          await awaitBuild(deps, created.build, context);
           const agent = await agentStatus(deps, created.workspaceId, context, AGENT_WAIT_TIMEOUT_MS);
           return { created: true, workspace_id: created.workspaceId, workspace_name: created.name, ...agent };
         }),

@@ -9,6 +9,9 @@
  *   lone "0") and no trailing zeros in the fraction: equal values have equal text.
  * - Inputs are bounded (length, exponent, digits), so a hostile "1e999999999" cannot make us
  *   build a billion-digit BigInt.
+ *
+ * It lives with the wire schemas because the price schema (llm.ts) canonicalizes through it; the
+ * cost arithmetic (llm/cost.ts) uses the rest.
  */
 
 /** value = units / 10^scale, with units ≥ 0 and scale ≥ 0. */
