@@ -6,14 +6,13 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { count, sql } from "drizzle-orm";
-import { z } from "zod";
 import { createSession, deleteSession } from "../../auth/credentials.js";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../../auth/password.js";
 import { users } from "../../db/schema/index.js";
 import { transaction } from "../../db/transaction.js";
 import { queryRows } from "../../db/raw.js";
 import { findUserByLogin, insertUser, toUserResponse } from "../../users/users.js";
-import { firstUserRequestSchema, loginRequestSchema, loginResponseSchema, userResponseSchema } from "../../sdk/schemas/users.js";
+import { firstUserRequestSchema, loginRequestSchema, loginResponseSchema, messageResponseSchema, userResponseSchema } from "../../sdk/schemas/users.js";
 import { conflict, HttpError, notFound, unauthorized } from "../errors.js";
 import type { AppEnv } from "../context.js";
 import { requireActor } from "../context.js";
@@ -54,7 +53,7 @@ export function registerAuthRoutes(routes: RouteRegistry, services: ApiServices)
     query: none,
     body: none,
     status: 200,
-    response: z.object({ message: z.string() }),
+    response: messageResponseSchema,
     handler: async () => {
       const [row] = await db.select({ n: count() }).from(users);
       if (!row || row.n === 0) throw notFound("The initial user has not been created.");
@@ -146,7 +145,7 @@ export function registerAuthRoutes(routes: RouteRegistry, services: ApiServices)
     query: none,
     body: none,
     status: 200,
-    response: z.object({ message: z.string() }),
+    response: messageResponseSchema,
     handler: async ({ c }) => {
       const actor = requireActor(c);
       if (actor.credential.kind === "session") await deleteSession(db, actor.credential.id);

@@ -74,6 +74,9 @@ export const loginRequestSchema = z
   });
 export type LoginRequest = z.input<typeof loginRequestSchema>;
 
+/** What `GET /users/first` and `POST /users/logout` answer: a sentence for a person. */
+export const messageResponseSchema = z.object({ message: z.string() });
+
 export const loginResponseSchema = z.object({ session_token: z.string() }).meta({ id: "LoginResponse" });
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
 
