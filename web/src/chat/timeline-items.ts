@@ -1,0 +1,87 @@
+/**
+ * Turns durable messages and the live step into the rows the timeline renders: one row per user
+ * message, one per assistant message (its text, thinking and tool calls, each call paired with
+ * its result from the tool messages that follow), and one row for the step being streamed. Tool
+ * messages whose results were paired are not rows of their own.
+ */
+import type { ChatMessageResponse, ChatMessagePart } from "../../../src/sdk/schemas/index.js";
+import type { LiveBlock } from "./timeline-state.js";
+
+export type RenderBlock =
+  | { kind: "text"; text: string }
+  | { kind: "reasoning"; text: string }
+  | { kind: "tool"; toolCallId: string; toolName: string; argsText: string; args?: unknown; result?: ChatMessagePart }
+  | { kind: "source"; part: ChatMessagePart }
+  | { kind: "file"; part: ChatMessagePart };
+
+export type TimelineItem =
+  | { key: string; kind: "user"; message: ChatMessageResponse }
+  | { key: string; kind: "assistant"; message: ChatMessageResponse; blocks: RenderBlock[] }
+  | { key: string; kind: "live"; blocks: RenderBlock[] };
+
+function blocksOf(parts: readonly ChatMessagePart[], results: ReadonlyMap<string, ChatMessagePart>): RenderBlock[] {
+  const blocks: RenderBlock[] = [];
+  for (const part of parts) {
+    switch (part.type) {
+      case "text":
+        if (part.text?.trim()) blocks.push({ kind: "text", text: part.text });
+        break;
+      case "reasoning":
+        if (part.text?.trim()) blocks.push({ kind: "reasoning", text: part.text });
+        break;
+      case "tool-call": {
+        const id = part.tool_call_id ?? "";
+        const result = results.get(id);
+        blocks.push({
+          kind: "tool",
+          toolCallId: id,
+          toolName: part.tool_name ?? "",
+          argsText: part.args === undefined ? "" : JSON.stringify(part.args),
+          args: part.args,
+          ...(result ? { result } : {}),
+        });
+        break;
+      }
+      case "tool-result":
+        blocks.push({ kind: "tool", toolCallId: part.tool_call_id ?? "", toolName: part.tool_name ?? "", argsText: "", result: part });
+        break;
+      case "source":
+        blocks.push({ kind: "source", part });
+        break;
+      case "file":
+      case "file-reference":
+        blocks.push({ kind: "file", part });
+        break;
+    }
+  }
+  return blocks;
+}
+
+export function buildTimelineItems(messages: readonly ChatMessageResponse[], live: readonly LiveBlock[]): TimelineItem[] {
+  const calls = new Set<string>();
+  for (const message of messages) {
+    for (const part of message.content) if (part.type === "tool-call" && part.tool_call_id) calls.add(part.tool_call_id);
+  }
+  const results = new Map<string, ChatMessagePart>();
+  for (const message of messages) {
+    for (const part of message.content) if (part.type === "tool-result" && part.tool_call_id) results.set(part.tool_call_id, part);
+  }
+  const items: TimelineItem[] = [];
+  for (const message of messages) {
+    if (message.role === "system") continue;
+    if (message.role === "user") {
+      items.push({ key: `m${message.id}`, kind: "user", message });
+      continue;
+    }
+    if (message.role === "tool") {
+      const orphans = message.content.filter((part) => part.type !== "tool-result" || !part.tool_call_id || !calls.has(part.tool_call_id));
+      if (orphans.length === 0) continue;
+      items.push({ key: `m${message.id}`, kind: "assistant", message, blocks: blocksOf(orphans, results) });
+      continue;
+    }
+    const blocks = blocksOf(message.content, results);
+    if (blocks.length > 0) items.push({ key: `m${message.id}`, kind: "assistant", message, blocks });
+  }
+  if (live.length > 0) items.push({ key: "live", kind: "live", blocks: [...live] });
+  return items;
+}
