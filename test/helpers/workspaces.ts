@@ -111,6 +111,8 @@ export interface FakeAgent {
   /** argv prefix for the runtime's agentCommand. */
   command: string[];
   dir: string;
+  /** The host path the agent writes as its /tmp probe (hidden from the host when sandboxed). */
+  tmpProbe: string;
   /** Where the agent spawned for a project directory writes its report. */
   reportPath(projectDir: string): string;
   remove(): void;
@@ -130,7 +132,10 @@ export interface FakeAgentProbes {
  */
 export function writeFakeAgent(probes: FakeAgentProbes): FakeAgent {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chatd-fake-agent-"));
-  fs.writeFileSync(path.join(dir, "probes.json"), JSON.stringify(probes));
+  // Unique per fake agent: other test files run unsandboxed agents at the same time, and a shared
+  // name would let their host-side file look like a leak from this agent's private /tmp.
+  const tmpProbe = path.join("/tmp", "chatd-probe-" + path.basename(dir));
+  fs.writeFileSync(path.join(dir, "probes.json"), JSON.stringify({ ...probes, tmpProbe }));
   const script = path.join(dir, "fake-agent.mjs");
   fs.writeFileSync(
     script,
@@ -159,7 +164,7 @@ process.stdin.on("end", () => {
       writeUsr: attempt(() => { fs.writeFileSync("/usr/chatd-probe", "x"); fs.rmSync("/usr/chatd-probe"); }),
       writeRepo: attempt(() => { const file = path.join(probes.repoDir, ".chatd-probe-" + process.pid); fs.writeFileSync(file, "x"); fs.rmSync(file); }),
       writeProject: attempt(() => { fs.writeFileSync(path.join(directory, "probe.txt"), "x"); }),
-      writeTmp: attempt(() => { fs.writeFileSync("/tmp/chatd-probe", "x"); }),
+      writeTmp: attempt(() => { fs.writeFileSync(probes.tmpProbe, "x"); }),
       readServerEnviron: attempt(() => { fs.readFileSync("/proc/" + probes.serverPid + "/environ"); }),
       git: spawnSync("git", ["--version"]).status,
       node: spawnSync("node", ["--version"]).status,
@@ -175,8 +180,12 @@ setInterval(() => {}, 1000);
   return {
     command: [process.execPath, script],
     dir,
+    tmpProbe,
     reportPath: (projectDir) => path.join(projectDir, "fake-agent.json"),
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(tmpProbe, { force: true });
+    },
   };
 }
 

@@ -153,7 +153,7 @@ describe("a local workspace", () => {
       node: 0,
     });
     // Only this workspace is visible under the data directory's workspaces/.
-    expect(fs.existsSync("/tmp/chatd-probe")).toBe(false);
+    expect(fs.existsSync(fake.tmpProbe)).toBe(false);
   });
 
   it("stops the agent's whole process group and keeps the directory; start spawns a new agent without the setup script", async () => {
