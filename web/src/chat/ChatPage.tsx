@@ -55,13 +55,21 @@ export function ChatPage() {
             <WifiOff size={14} aria-hidden /> Connection lost. Reconnecting…
           </div>
         ) : null}
-        <Timeline
-          state={state}
-          hasOlder={timeline.hasOlder}
-          onLoadOlder={timeline.loadOlder}
-          onEdit={onEdit}
-          footer={<RunNotices state={state} status={status} lastError={chat.data?.last_error ?? null} />}
-        />
+        {timeline.loading ? (
+          <div className="timeline timeline-loading" aria-busy="true">
+            <FullPageSpinner />
+          </div>
+        ) : (
+          // Mounted only once the newest page is in: the list opens at its last row on mount.
+          <Timeline
+            key={chatId}
+            state={state}
+            hasOlder={timeline.hasOlder}
+            onLoadOlder={timeline.loadOlder}
+            onEdit={onEdit}
+            footer={<RunNotices state={state} status={status} lastError={chat.data?.last_error ?? null} />}
+          />
+        )}
         <div className="chat-bottom">
           {edit.isError ? <ErrorNotice error={edit.error} /> : null}
           {send.isError ? <ErrorNotice error={send.error} /> : null}

@@ -1,26 +1,19 @@
 /**
- * Markdown through react-markdown (GitHub flavour, highlighted code), one memoized render per
- * block so streaming text costs one block's parse per update. Links open in a new tab; raw HTML
- * in model output is not rendered (react-markdown's default), so it cannot inject markup.
+ * Markdown (GitHub flavour, highlighted code) split into top-level blocks, one memoized render
+ * per block, so streaming text costs one block's parse per update. Links open in a new tab; raw
+ * HTML in model output is dropped, so it cannot inject markup (see markdown-render.ts).
  */
 import { memo, useMemo } from "react";
-import ReactMarkdown, { type Components } from "react-markdown";
-import remarkGfm from "remark-gfm";
-import rehypeHighlight from "rehype-highlight";
+import type { Components } from "hast-util-to-jsx-runtime";
+import { renderMarkdown } from "./markdown-render.js";
 import { splitMarkdownBlocks } from "./markdown-blocks.js";
 
-const remarkPlugins = [remarkGfm];
-const rehypePlugins = [rehypeHighlight];
-const components: Components = {
-  a: ({ node: _node, ...props }) => <a {...props} target="_blank" rel="noreferrer noopener" />,
+const components: Partial<Components> = {
+  a: (props) => <a {...props} target="_blank" rel="noreferrer noopener" />,
 };
 
 const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
-  return (
-    <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
-      {text}
-    </ReactMarkdown>
-  );
+  return renderMarkdown(text, components);
 });
 
 export function Markdown({ text }: { text: string }) {

@@ -4,7 +4,7 @@
  * follows new output while the reader is at the bottom (and stays put when they scrolled up), and
  * loads older pages when the top is reached.
  */
-import { useMemo, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
 import { buildTimelineItems, type TimelineItem } from "./timeline-items.js";
 import type { TimelineState } from "./timeline-state.js";
@@ -26,6 +26,7 @@ export function Timeline({ state, hasOlder, onLoadOlder, onEdit, footer }: Timel
   const running = state.status === "running" || state.status === "pending";
   const virtuoso = useRef<VirtuosoHandle>(null);
   const firstMessageIndex = usePrependIndex(items);
+  const stick = useStickToBottom(virtuoso);
   const lastUserId = useMemo(() => [...state.messages].reverse().find((message) => message.role === "user")?.id, [state.messages]);
 
   return (
@@ -34,10 +35,13 @@ export function Timeline({ state, hasOlder, onLoadOlder, onEdit, footer }: Timel
       className="timeline"
       data={items}
       firstItemIndex={firstMessageIndex}
-      initialTopMostItemIndex={Math.max(0, items.length - 1)}
+      initialTopMostItemIndex={{ index: "LAST", align: "end" }}
       alignToBottom
       followOutput={(atBottom) => (atBottom ? "auto" : false)}
       atBottomThreshold={80}
+      atBottomStateChange={stick.onAtBottom}
+      totalListHeightChanged={stick.onHeightChanged}
+      scrollerRef={stick.scrollerRef}
       increaseViewportBy={{ top: 600, bottom: 400 }}
       startReached={() => hasOlder && onLoadOlder()}
       computeItemKey={(_, item) => item.key}
@@ -45,6 +49,58 @@ export function Timeline({ state, hasOlder, onLoadOlder, onEdit, footer }: Timel
       components={{ Footer: () => <div className="timeline-footer">{footer}</div>, Header: () => (hasOlder ? <div className="timeline-header faint">Loading earlier messages…</div> : null) }}
     />
   );
+}
+
+/** Keys that scroll the timeline up: pressing one means the reader is leaving the bottom. */
+const SCROLL_UP_KEYS = new Set(["ArrowUp", "PageUp", "Home"]);
+
+/**
+ * Keeps the list pinned to its end until the reader scrolls up. Virtuoso's first position uses
+ * estimated heights, and rows grow after mount (highlighting, images), so the opening position
+ * can land short of the end; re-pinning on every height change fixes that. Only the reader's own
+ * wheel, touch, scrollbar drag or keys unpin it (a height change alone never does), and reaching
+ * the bottom pins it again.
+ */
+function useStickToBottom(virtuoso: RefObject<VirtuosoHandle | null>) {
+  const pinned = useRef(true);
+  const [scroller, setScroller] = useState<HTMLElement | null>(null);
+  useEffect(() => {
+    if (!scroller) return;
+    const unpin = () => {
+      pinned.current = false;
+    };
+    const onWheel = (event: WheelEvent) => {
+      if (event.deltaY < 0) unpin();
+    };
+    const onKey = (event: KeyboardEvent) => {
+      if (SCROLL_UP_KEYS.has(event.key)) unpin();
+    };
+    // A press right of the content box is on the scrollbar.
+    const onPointerDown = (event: PointerEvent) => {
+      if (event.offsetX > scroller.clientWidth) unpin();
+    };
+    scroller.addEventListener("wheel", onWheel, { passive: true });
+    scroller.addEventListener("touchmove", unpin, { passive: true });
+    scroller.addEventListener("keydown", onKey);
+    scroller.addEventListener("pointerdown", onPointerDown);
+    return () => {
+      scroller.removeEventListener("wheel", onWheel);
+      scroller.removeEventListener("touchmove", unpin);
+      scroller.removeEventListener("keydown", onKey);
+      scroller.removeEventListener("pointerdown", onPointerDown);
+    };
+  }, [scroller]);
+  const onAtBottom = useCallback((atBottom: boolean) => {
+    if (atBottom) pinned.current = true;
+  }, []);
+  const onHeightChanged = useCallback(() => {
+    // To the very end, past the last row: the footer holds the run notices.
+    if (pinned.current) virtuoso.current?.scrollTo({ top: Number.MAX_SAFE_INTEGER });
+  }, [virtuoso]);
+  const scrollerRef = useCallback((element: HTMLElement | Window | null) => {
+    setScroller(element instanceof HTMLElement ? element : null);
+  }, []);
+  return { onAtBottom, onHeightChanged, scrollerRef };
 }
 
 /**
