@@ -317,10 +317,12 @@ export class ChatdClient {
   }
 
   /** Workspaces the caller can see; `owner: "me"` narrows to their own. */
-  workspaces(options: { owner?: string; query?: string } = {}): Promise<WorkspaceResponse[]> {
+  /** `usable`: only workspaces the caller may attach to a chat (own and `use`-shared). */
+  workspaces(options: { owner?: string; query?: string; usable?: boolean } = {}): Promise<WorkspaceResponse[]> {
     const query = new URLSearchParams();
     if (options.owner) query.set("owner", options.owner);
     if (options.query) query.set("q", options.query);
+    if (options.usable) query.set("usable", "true");
     return this.#request(z.array(workspaceResponseSchema), `/api/v2/workspaces?${query}`);
   }
 

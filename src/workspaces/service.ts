@@ -61,6 +61,8 @@ export interface ListWorkspacesOptions {
   owner?: string;
   /** Substring of the name. */
   query?: string;
+  /** Only workspaces the subject may run an agent in (`ssh`: own and `use`-shared; all for admins). */
+  usable?: boolean;
   limit: number;
   offset: number;
 }
@@ -174,6 +176,9 @@ export class WorkspaceService {
       } else {
         conditions.push(sql`lower(${users.username}) = lower(${options.owner})`);
       }
+    }
+    if (options.usable) {
+      conditions.push(authorizedFilter(subject, "ssh", "workspace", { owner: workspaces.ownerId, id: workspaces.id }, workspaceShareFilter(this.db, subject)));
     }
     if (options.query !== undefined && options.query.trim() !== "") conditions.push(ilike(workspaces.name, `%${escapeLike(options.query.trim())}%`));
     return loadWorkspaceViews(this.db, and(...conditions), { limit: options.limit, offset: options.offset });

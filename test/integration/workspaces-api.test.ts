@@ -217,12 +217,17 @@ describe("workspaces", () => {
     expect(shared.body).toMatchObject({ user_id: other.id, role: "read" });
     expect((await t.request(`/api/v2/workspaces/${workspaceId}`, { token: other.token })).status).toBe(200);
     expect(names((await t.request("/api/v2/workspaces", { token: other.token })).body)).toEqual(["dev"]);
+    // The new-chat picker's list: a read share is visible but not usable.
+    expect(names((await t.request("/api/v2/workspaces?usable=true", { token: other.token })).body)).toEqual([]);
+    expect(names((await t.request("/api/v2/workspaces?usable=true", { token: member.token })).body)).toContain("dev");
+    expect((await t.request("/api/v2/workspaces?usable=maybe", { token: other.token })).status).toBe(400);
     expect(can(other_, "ssh", await t.server.services.workspaces.policyObject(other_, workspaceId))).toBe(false);
     expect((await post(`/api/v2/workspaces/${workspaceId}/builds`, other.token, { transition: "start" })).status).toBe(403);
     expect((await t.request(`/api/v2/workspaces/${workspaceId}/shares/${owner.username}`, { method: "PUT", token: other.token, body: { role: "use" } })).status).toBe(403);
 
     await t.request(`/api/v2/workspaces/${workspaceId}/shares/${other.id}`, { method: "PUT", token: member.token, body: { role: "use" } });
     expect(can(other_, "ssh", await t.server.services.workspaces.policyObject(other_, workspaceId))).toBe(true);
+    expect(names((await t.request("/api/v2/workspaces?usable=true", { token: other.token })).body)).toEqual(["dev"]);
     const shares = await t.request(`/api/v2/workspaces/${workspaceId}/shares`, { token: other.token });
     expect(shares.body).toEqual([expect.objectContaining({ username: other.username, role: "use" })]);
 

@@ -32,7 +32,12 @@ export function registerWorkspaceRoutes(routes: RouteRegistry, services: ApiServ
     path: "/api/v2/workspaces",
     summary: "List the workspaces you may read (own, shared with you; all for admins)",
     params: none,
-    query: pageQuery.extend({ owner: z.string().min(1).max(64).optional(), q: z.string().max(128).optional() }),
+    query: pageQuery.extend({
+      owner: z.string().min(1).max(64).optional(),
+      q: z.string().max(128).optional(),
+      /** `true`: only those the caller may attach to a chat (the new-chat picker). */
+      usable: z.enum(["true", "false"]).optional(),
+    }),
     body: none,
     status: 200,
     response: z.array(workspaceResponseSchema),
@@ -41,6 +46,7 @@ export function registerWorkspaceRoutes(routes: RouteRegistry, services: ApiServ
         workspaces.listWorkspaces(requireActor(c).subject, {
           ...(query.owner === undefined ? {} : { owner: query.owner }),
           ...(query.q === undefined ? {} : { query: query.q }),
+          usable: query.usable === "true",
           limit: query.limit,
           offset: query.offset,
         }),

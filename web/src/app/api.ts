@@ -15,6 +15,7 @@ export const queryKeys = {
   chat: (id: string) => ["chat", id] as const,
   models: ["chat-models"] as const,
   workspaces: ["workspaces"] as const,
+  usableWorkspaces: ["workspaces", "usable"] as const,
   userPrompt: ["user-prompt"] as const,
   keys: ["api-keys"] as const,
 };

@@ -1,7 +1,7 @@
 /**
  * "New agent": the empty state with the prompt box, the model picker (model configs; a provider
  * without a working key is shown disabled with the reason) and the workspace picker (the caller's
- * workspaces and those shared with them, or none: the agent can then create its own).
+ * workspaces and those shared with them for use, or none: the agent can then create its own).
  */
 import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -20,7 +20,7 @@ export function NewChatPage() {
   const me = useMe();
   const configs = useQuery({ queryKey: ["model-configs"], queryFn: () => api.modelConfigs() });
   const models = useQuery({ queryKey: queryKeys.models, queryFn: () => api.chatModels() });
-  const workspaces = useQuery({ queryKey: queryKeys.workspaces, queryFn: () => api.workspaces() });
+  const workspaces = useQuery({ queryKey: queryKeys.usableWorkspaces, queryFn: () => api.workspaces({ usable: true }) });
   const options = useMemo(() => modelOptions(configs.data ?? [], models.data?.providers ?? []), [configs.data, models.data]);
   const [modelId, setModelId] = useState("");
   const [workspaceId, setWorkspaceId] = useState("");
