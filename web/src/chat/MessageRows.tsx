@@ -122,17 +122,18 @@ function FileThumb({ part }: { part: ChatMessagePart }) {
   return <Lightbox src={src} alt={part.file_name || "Attached image"} thumbClassName="user-image" />;
 }
 
-export const AssistantRow = memo(function AssistantRow({ blocks, running }: { blocks: RenderBlock[]; running: boolean }) {
+/** `continued`: a later row of one long message (no gap above it). */
+export const AssistantRow = memo(function AssistantRow({ blocks, running, continued }: { blocks: RenderBlock[]; running: boolean; continued: boolean }) {
   return (
-    <div className="row row-assistant">
+    <div className={continued ? "row row-assistant row-continued" : "row row-assistant"}>
       <Blocks blocks={blocks} running={running} />
     </div>
   );
 });
 
-export function LiveRow({ blocks, running }: { blocks: RenderBlock[]; running: boolean }) {
+export function LiveRow({ blocks, running, continued }: { blocks: RenderBlock[]; running: boolean; continued: boolean }) {
   return (
-    <div className="row row-assistant row-live" aria-live="off">
+    <div className={continued ? "row row-assistant row-live row-continued" : "row row-assistant row-live"} aria-live="off">
       <Blocks blocks={blocks} running={running} />
     </div>
   );

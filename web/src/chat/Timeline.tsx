@@ -27,6 +27,7 @@ export function Timeline({ state, hasOlder, onLoadOlder, onEdit, footer }: Timel
   const virtuoso = useRef<VirtuosoHandle>(null);
   const firstMessageIndex = usePrependIndex(items);
   const stick = useStickToBottom(virtuoso);
+  const lastKey = items[items.length - 1]?.key;
   const lastUserId = useMemo(() => [...state.messages].reverse().find((message) => message.role === "user")?.id, [state.messages]);
 
   return (
@@ -45,7 +46,7 @@ export function Timeline({ state, hasOlder, onLoadOlder, onEdit, footer }: Timel
       increaseViewportBy={{ top: 600, bottom: 400 }}
       startReached={() => hasOlder && onLoadOlder()}
       computeItemKey={(_, item) => item.key}
-      itemContent={(_, item) => <Row item={item} running={running} onEdit={onEdit} editable={item.kind === "user" && item.message.id === lastUserId} />}
+      itemContent={(_, item) => <Row item={item} running={running} last={item.key === lastKey} onEdit={onEdit} editable={item.kind === "user" && item.message.id === lastUserId} />}
       components={{ Footer: () => <div className="timeline-footer">{footer}</div>, Header: () => (hasOlder ? <div className="timeline-header faint">Loading earlier messages…</div> : null) }}
     />
   );
@@ -118,13 +119,14 @@ function usePrependIndex(items: readonly TimelineItem[]): number {
   return previous.current.index;
 }
 
-function Row({ item, running, onEdit, editable }: { item: TimelineItem; running: boolean; onEdit(id: number, text: string): void; editable: boolean }) {
+/** `last`: the newest row, the only one that can be mid-stream (a long answer spans several rows). */
+function Row({ item, running, last, onEdit, editable }: { item: TimelineItem; running: boolean; last: boolean; onEdit(id: number, text: string): void; editable: boolean }) {
   switch (item.kind) {
     case "user":
       return <UserRow message={item.message} onEdit={onEdit} editable={editable || !running} />;
     case "assistant":
-      return <AssistantRow blocks={item.blocks} running={false} />;
+      return <AssistantRow blocks={item.blocks} running={false} continued={item.continued === true} />;
     case "live":
-      return <LiveRow blocks={item.blocks} running={running} />;
+      return <LiveRow blocks={item.blocks} running={running && last} continued={item.continued === true} />;
   }
 }

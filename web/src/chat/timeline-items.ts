@@ -6,6 +6,14 @@
  */
 import type { ChatMessageResponse, ChatMessagePart } from "../../../src/sdk/schemas/index.js";
 import type { LiveBlock } from "./timeline-state.js";
+import { splitMarkdownBlocks } from "./markdown-blocks.js";
+
+/**
+ * Markdown blocks (paragraphs, headings, code fences) per row at most. A long answer becomes
+ * several rows, so the virtualized list keeps only the visible part of it in the DOM and a
+ * streamed token re-lays out a short last row instead of the whole answer.
+ */
+export const MARKDOWN_BLOCKS_PER_ROW = 12;
 
 export type RenderBlock =
   | { kind: "text"; text: string }
@@ -16,8 +24,8 @@ export type RenderBlock =
 
 export type TimelineItem =
   | { key: string; kind: "user"; message: ChatMessageResponse }
-  | { key: string; kind: "assistant"; message: ChatMessageResponse; blocks: RenderBlock[] }
-  | { key: string; kind: "live"; blocks: RenderBlock[] };
+  | { key: string; kind: "assistant"; message: ChatMessageResponse; blocks: RenderBlock[]; continued?: boolean }
+  | { key: string; kind: "live"; blocks: RenderBlock[]; continued?: boolean };
 
 function blocksOf(parts: readonly ChatMessagePart[], results: ReadonlyMap<string, ChatMessagePart>): RenderBlock[] {
   const blocks: RenderBlock[] = [];
@@ -80,8 +88,45 @@ export function buildTimelineItems(messages: readonly ChatMessageResponse[], liv
       continue;
     }
     const blocks = blocksOf(message.content, results);
-    if (blocks.length > 0) items.push({ key: `m${message.id}`, kind: "assistant", message, blocks });
+    splitIntoRows(`m${message.id}`, blocks).forEach((row, index) => items.push({ key: row.key, kind: "assistant", message, blocks: row.blocks, ...(index > 0 ? { continued: true } : {}) }));
   }
-  if (live.length > 0) items.push({ key: "live", kind: "live", blocks: [...live] });
+  if (live.length > 0) {
+    splitIntoRows("live", [...live]).forEach((row, index) => items.push({ key: row.key, kind: "live", blocks: row.blocks, ...(index > 0 ? { continued: true } : {}) }));
+  }
   return items;
+}
+
+/**
+ * One message's blocks as rows of at most MARKDOWN_BLOCKS_PER_ROW markdown blocks (a tool card
+ * or image counts as one). Keys are stable while text grows: the first row keeps the message's
+ * key, the next ones `<key>/<n>`, so rows already on screen are not re-created.
+ */
+export function splitIntoRows(key: string, blocks: readonly RenderBlock[]): Array<{ key: string; blocks: RenderBlock[] }> {
+  const rows: Array<{ key: string; blocks: RenderBlock[] }> = [];
+  let current: RenderBlock[] = [];
+  let weight = 0;
+  const close = () => {
+    if (current.length === 0) return;
+    rows.push({ key: rows.length === 0 ? key : `${key}/${rows.length}`, blocks: current });
+    current = [];
+    weight = 0;
+  };
+  for (const block of blocks) {
+    if (block.kind !== "text") {
+      if (weight >= MARKDOWN_BLOCKS_PER_ROW) close();
+      current.push(block);
+      weight += 1;
+      continue;
+    }
+    let pieces = splitMarkdownBlocks(block.text);
+    while (pieces.length > 0) {
+      if (weight >= MARKDOWN_BLOCKS_PER_ROW) close();
+      const take = pieces.slice(0, MARKDOWN_BLOCKS_PER_ROW - weight);
+      pieces = pieces.slice(take.length);
+      current.push({ kind: "text", text: take.join("\n\n") });
+      weight += take.length;
+    }
+  }
+  close();
+  return rows;
 }
