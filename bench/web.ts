@@ -5,7 +5,7 @@
  *      message is painted (goal: under 1 s).
  *   b. Frame time while a 5,000-token answer streams at 200 tokens/s: requestAnimationFrame
  *      intervals and long tasks in the page (goal: no frame over 50 ms).
- * Run with `npm run bench:web` (after `npm run build:web`). BENCH_WEB_TRACE=1 adds resource
+ * Run with `npm run bench:web` (it builds the UI first). BENCH_WEB_TRACE=1 adds resource
  * timings and the slow frames; BENCH_WEB_PROFILE=1 adds the top self times of a CPU profile.
  */
 import fs from "node:fs";
@@ -27,9 +27,11 @@ const OPEN_RUNS = 5;
 const STREAM_TOKENS = 5_000;
 /** 200 tokens per second (the mock sends one word per delta). */
 const TOKEN_DELAY_MS = 5;
+/** The issue's goal: no frame longer than this while streaming (three 60 Hz frames). */
+const SLOW_FRAME_MS = 50;
 
 // Page-side code as strings: it runs in the browser, not under this file's Node types.
-// Runs in every document before its scripts: records when the last message's marker first shows
+// PAINT_PROBE runs in every document before its scripts: records when the last message's marker first shows
 // and the frame after it has painted (two animation frames later).
 const PAINT_PROBE = `(() => {
   const check = () => {
@@ -49,7 +51,7 @@ const START_FRAME_PROBE = `(() => {
   } catch {}
   const tick = (now) => {
     state.frames.push(now - state.last);
-    if (now - state.last > 50) state.slow.push([Math.round(now), Math.round(now - state.last), document.querySelectorAll(".row").length]);
+    if (now - state.last > ${SLOW_FRAME_MS}) state.slow.push([Math.round(now), Math.round(now - state.last), document.querySelectorAll(".row").length]);
     state.last = now;
     if (state.running) requestAnimationFrame(tick);
   };
@@ -165,7 +167,7 @@ try {
   // The first interval spans the time before streaming began.
   const frames = rawFrames.slice(1).sort((a, b) => a - b);
   console.log(
-    `b. stream ${STREAM_TOKENS} tokens in ${fmt(streamMs / 1000)} s: ${frames.length} frames, p50 ${fmt(pct(frames, 50))} ms, p99 ${fmt(pct(frames, 99))} ms, max ${fmt(frames[frames.length - 1] ?? NaN)} ms, frames over 50 ms: ${frames.filter((f) => f > 50).length}; long tasks: ${longTasks.length}, longest ${fmt(Math.max(0, ...longTasks))} ms (goal: no frame over 50 ms)`,
+    `b. stream ${STREAM_TOKENS} tokens in ${fmt(streamMs / 1000)} s: ${frames.length} frames, p50 ${fmt(pct(frames, 50))} ms, p99 ${fmt(pct(frames, 99))} ms, max ${fmt(frames[frames.length - 1] ?? NaN)} ms, frames over ${SLOW_FRAME_MS} ms: ${frames.filter((f) => f > SLOW_FRAME_MS).length}; long tasks: ${longTasks.length}, longest ${fmt(Math.max(0, ...longTasks))} ms (goal: no frame over ${SLOW_FRAME_MS} ms)`,
   );
   await context.close();
 } finally {
