@@ -19,14 +19,17 @@ afterAll(async () => {
 const ids = (body: unknown): unknown[] => (Array.isArray(body) ? body.map((row) => field(row, "id")) : []);
 
 describe("user management", () => {
-  it("lists every user for an admin and only themselves for a member, in full pages", async () => {
+  it("lists every user for an admin in full pages, and refuses a member with 403", async () => {
     const all = await t.request("/api/v2/users?limit=2", { token: admin.token });
     expect(all.status).toBe(200);
     expect(ids(all.body)).toEqual([owner.id, admin.id]);
     const next = await t.request("/api/v2/users?limit=2&offset=2", { token: admin.token });
     expect(ids(next.body)).toEqual([member.id]);
-    const own = await t.request("/api/v2/users", { token: member.token });
-    expect(ids(own.body)).toEqual([member.id]);
+    const refused = await t.request("/api/v2/users", { token: member.token });
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.body)).not.toContain(admin.id);
+    // A member still reads themselves.
+    expect(field((await t.request("/api/v2/users/me", { token: member.token })).body, "id")).toBe(member.id);
   });
 
   it("answers a bad query with 400 naming the parameter", async () => {

@@ -74,7 +74,7 @@ export function registerUserRoutes(routes: RouteRegistry, services: ApiServices)
   routes.add({
     method: "get",
     path: "/api/v2/users",
-    summary: "List users (admins see everyone; members see themselves)",
+    summary: "List users (admin; a member reads /users/me and the users named in their shares)",
     tags: ["Users"],
     auth: "user",
     params: none,
@@ -84,6 +84,8 @@ export function registerUserRoutes(routes: RouteRegistry, services: ApiServices)
     response: z.array(userResponseSchema),
     handler: async ({ c, query }) => {
       const actor = requireActor(c);
+      // Listing is reading users in general (no owner): only roles that may read every user.
+      if (!can(actor.subject, "read", { type: "user" })) throw forbidden();
       const rows = await db
         .select()
         .from(users)
