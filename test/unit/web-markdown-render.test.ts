@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderToStaticMarkup } from "react-dom/server";
 import { renderMarkdown } from "../../web/src/chat/markdown-render.js";
 
-const html = (text: string) => renderToStaticMarkup(renderMarkdown(text, {}));
+const html = (text: string) => renderToStaticMarkup(renderMarkdown(text));
 
 describe("the shared markdown pipeline", () => {
   it("renders GitHub-flavoured markdown with highlighted code", () => {
@@ -24,6 +24,6 @@ describe("the shared markdown pipeline", () => {
   });
 
   it("reuses the rendered element for the same text (the live block and the stored one)", () => {
-    expect(renderMarkdown("same block", {})).toBe(renderMarkdown("same block", {}));
+    expect(renderMarkdown("same block")).toBe(renderMarkdown("same block"));
   });
 });

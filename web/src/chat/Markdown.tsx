@@ -4,16 +4,11 @@
  * HTML in model output is dropped, so it cannot inject markup (see markdown-render.ts).
  */
 import { memo, useMemo } from "react";
-import type { Components } from "hast-util-to-jsx-runtime";
 import { renderMarkdown } from "./markdown-render.js";
 import { splitMarkdownBlocks } from "./markdown-blocks.js";
 
-const components: Partial<Components> = {
-  a: (props) => <a {...props} target="_blank" rel="noreferrer noopener" />,
-};
-
 const MarkdownBlock = memo(function MarkdownBlock({ text }: { text: string }) {
-  return renderMarkdown(text, components);
+  return renderMarkdown(text);
 });
 
 export function Markdown({ text }: { text: string }) {

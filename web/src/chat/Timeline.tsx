@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { Virtuoso, type VirtuosoHandle } from "react-virtuoso";
-import { buildTimelineItems, type TimelineItem } from "./timeline-items.js";
+import { buildLiveItems, buildTimelineItems, type TimelineItem } from "./timeline-items.js";
 import type { TimelineState } from "./timeline-state.js";
 import { AssistantRow, LiveRow, UserRow } from "./MessageRows.js";
 
@@ -22,7 +22,10 @@ interface TimelineProps {
 }
 
 export function Timeline({ state, hasOlder, onLoadOlder, onEdit, footer }: TimelineProps) {
-  const items = useMemo(() => buildTimelineItems(state.messages, state.live.blocks), [state.messages, state.live.blocks]);
+  // Stored rows are rebuilt when messages change, live rows on every streamed frame.
+  const storedItems = useMemo(() => buildTimelineItems(state.messages), [state.messages]);
+  const liveItems = useMemo(() => buildLiveItems(state.live.blocks), [state.live.blocks]);
+  const items = useMemo(() => [...storedItems, ...liveItems], [storedItems, liveItems]);
   const running = state.status === "running" || state.status === "pending";
   const virtuoso = useRef<VirtuosoHandle>(null);
   const firstMessageIndex = usePrependIndex(items);

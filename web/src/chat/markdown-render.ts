@@ -6,8 +6,9 @@
  * text, so a block parsed while streaming is reused when the stored message replaces the live one.
  *
  * Safety matches react-markdown's defaults: raw HTML in model output is dropped by remark-rehype
- * (never markup; `raw` nodes, should a plugin add one, become text), and every URL attribute goes through react-markdown's `defaultUrlTransform`, which
- * drops `javascript:` and other unsafe protocols.
+ * (never markup; `raw` nodes, should a plugin add one, become text), and every URL attribute
+ * goes through react-markdown's `defaultUrlTransform`, which drops `javascript:` and other
+ * unsafe protocols. Links open in a new tab.
  */
 import type { ReactElement } from "react";
 import { Fragment, jsx, jsxs } from "react/jsx-runtime";
@@ -27,9 +28,14 @@ const RENDER_CACHE_BLOCKS = 2_000;
 
 const processor = unified().use(remarkParse).use(remarkGfm).use(remarkRehype).use(rehypeHighlight).freeze();
 
+// Fixed for the whole app: the cache is keyed by text alone.
+const components: Partial<Components> = {
+  a: (props) => jsx("a", { ...props, target: "_blank", rel: "noreferrer noopener" }),
+};
+
 const cache = new Map<string, ReactElement>();
 
-export function renderMarkdown(text: string, components: Partial<Components>): ReactElement {
+export function renderMarkdown(text: string): ReactElement {
   const cached = cache.get(text);
   if (cached) {
     // Re-inserted so the map's order stays least recently used first.

@@ -65,7 +65,7 @@ function blocksOf(parts: readonly ChatMessagePart[], results: ReadonlyMap<string
   return blocks;
 }
 
-export function buildTimelineItems(messages: readonly ChatMessageResponse[], live: readonly LiveBlock[]): TimelineItem[] {
+export function buildTimelineItems(messages: readonly ChatMessageResponse[], live: readonly LiveBlock[] = []): TimelineItem[] {
   const calls = new Set<string>();
   for (const message of messages) {
     for (const part of message.content) if (part.type === "tool-call" && part.tool_call_id) calls.add(part.tool_call_id);
@@ -90,10 +90,15 @@ export function buildTimelineItems(messages: readonly ChatMessageResponse[], liv
     const blocks = blocksOf(message.content, results);
     splitIntoRows(`m${message.id}`, blocks).forEach((row, index) => items.push({ key: row.key, kind: "assistant", message, blocks: row.blocks, ...(index > 0 ? { continued: true } : {}) }));
   }
-  if (live.length > 0) {
-    splitIntoRows("live", [...live]).forEach((row, index) => items.push({ key: row.key, kind: "live", blocks: row.blocks, ...(index > 0 ? { continued: true } : {}) }));
-  }
-  return items;
+  return [...items, ...buildLiveItems(live)];
+}
+
+/**
+ * The rows of the step being streamed. Separate from the stored messages' rows so a streamed
+ * token rebuilds only these, not the whole history's.
+ */
+export function buildLiveItems(live: readonly LiveBlock[]): TimelineItem[] {
+  return splitIntoRows("live", live).map((row, index) => ({ key: row.key, kind: "live", blocks: row.blocks, ...(index > 0 ? { continued: true } : {}) }));
 }
 
 /**
