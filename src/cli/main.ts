@@ -6,6 +6,7 @@
 import { UsageError } from "./usage.js";
 import { ConfigError } from "../config/config.js";
 import { DataDirLockedError } from "../db/lock.js";
+import { StartupError } from "../util/startup-error.js";
 
 const HELP = `chatd: a self-hosted server where a team runs AI coding agents
 
@@ -74,7 +75,7 @@ try {
   if (error instanceof UsageError || error instanceof ConfigError) {
     process.stderr.write(`chatd: ${error.message}\n`);
     process.exitCode = 2;
-  } else if (error instanceof DataDirLockedError) {
+  } else if (error instanceof DataDirLockedError || error instanceof StartupError) {
     process.stderr.write(`chatd: ${error.message}\n`);
     process.exitCode = 1;
   } else {
