@@ -5,6 +5,7 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { streamText, type ModelMessage } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startMockLlm } from "../../src/llm/mock/index.js";
 import { useMockLlm } from "../helpers/llm.js";
 
 const API_KEY = "sk-server-test-secret-0123456789";
@@ -57,6 +58,26 @@ describe("turn queue", () => {
     expect(() => mock.enqueue({ usage: { input: 1, output: 2, reasoning: 3 } })).toThrow(/reasoning/);
     expect(() => mock.enqueue({ parts: [{ type: "tool-call", id: "a", name: "b", input: {}, chunks: 0 }] })).toThrow();
     expect(mock.pendingTurns).toBe(0);
+  });
+
+  it("answers from the fallback, not the echo, once the queue is empty", async () => {
+    const own = await startMockLlm({
+      turns: [{ parts: [{ type: "text", text: "queued" }] }],
+      fallback: (request) => ({ parts: [{ type: "text", text: `fallback for ${request.model}` }] }),
+    });
+    try {
+      const model = createOpenAI({ baseURL: own.baseUrls.openai, apiKey: API_KEY }).chat("gpt-fallback");
+      const text = async () => {
+        const result = streamText({ model, messages: [{ role: "user", content: "x" }], maxRetries: 0, onError: () => {} });
+        return result.text;
+      };
+      expect(await text()).toBe("queued");
+      expect(await text()).toBe("fallback for gpt-fallback");
+      expect(await text()).toBe("fallback for gpt-fallback");
+      expect(own.requests.map((request) => request.answeredBy)).toEqual(["script", "script", "script"]);
+    } finally {
+      await own.close();
+    }
   });
 
   it("reset() forgets queued turns and recorded requests", async () => {

@@ -54,6 +54,12 @@ export interface MockLlmOptions {
   defaultChunkDelayMs?: number;
   /** Called for every request, after it is recorded (the CLI logs with it). */
   onRequest?: (request: RecordedRequest) => void;
+  /**
+   * Chooses the turn when the queue is empty, instead of the echo. For load and chaos tests,
+   * where the number of requests is not known in advance (retries, runs repeated after a crash)
+   * and each turn has to be derived from the conversation the request carries.
+   */
+  fallback?: (request: RecordedRequest) => MockTurn;
 }
 
 export interface MockLlm {
@@ -142,7 +148,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       body,
       stream: info.stream,
       model: info.model,
-      answeredBy: body === null ? "error" : source === undefined ? "default" : "script",
+      answeredBy: body === null ? "error" : source === undefined && options.fallback === undefined ? "default" : "script",
     };
     record(recorded);
     const headers = wire.responseHeaders(nextId("req_"));
@@ -152,8 +158,9 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     }
     let turn: ResolvedTurn;
     try {
+      const chosen = source ?? options.fallback;
       const parsed =
-        source === undefined ? defaultTurn(info.lastUserText) : typeof source === "function" ? parseTurn(source(recorded)) : source;
+        chosen === undefined ? defaultTurn(info.lastUserText) : typeof chosen === "function" ? parseTurn(chosen(recorded)) : chosen;
       turn = resolveTurn(parsed, body, options.defaultChunkDelayMs ?? 0);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
