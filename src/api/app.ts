@@ -25,6 +25,7 @@ import { registerWorkspaceRoutes } from "./routes/workspaces.js";
 import type { ApiServices } from "./services.js";
 import { registerWebUi } from "./static.js";
 import { ForbiddenError } from "../rbac/policy.js";
+import { UserServiceError } from "../users/errors.js";
 
 /** JSON bodies up to 4 MiB (PRODUCT.md); uploads have their own, larger limit on their routes. */
 export const JSON_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -71,6 +72,7 @@ export function buildApp(services: ApiServices): BuiltApp {
       return c.json(error.toJSON(), error.status);
     }
     if (error instanceof ForbiddenError) return c.json({ message: error.message }, 403);
+    if (error instanceof UserServiceError) return c.json({ message: error.message }, error.status);
     c.get("log").error({ err: error }, "unhandled error in request");
     return c.json({ message: "Internal error.", detail: `Request id ${c.get("requestId")}.` }, 500);
   });

@@ -9,7 +9,7 @@ import { loadConfig } from "../config/config.js";
 import { openDatabase } from "../db/client.js";
 import { RoleSchema } from "../rbac/policy.js";
 import { insertUser } from "../users/users.js";
-import { HttpError } from "../api/errors.js";
+import { UserServiceError } from "../users/errors.js";
 import { parseFlags, SERVER_FLAGS, UsageError } from "./usage.js";
 import { emailSchema, passwordSchema, usernameSchema } from "../sdk/schemas/users.js";
 
@@ -42,7 +42,7 @@ export async function runUsers(args: string[]): Promise<number> {
     process.stdout.write(`created user ${user.username} (${user.id})\n`);
     return 0;
   } catch (error) {
-    if (error instanceof HttpError) {
+    if (error instanceof UserServiceError) {
       process.stderr.write(`chatd: ${error.message}\n`);
       return 1;
     }

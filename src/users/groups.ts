@@ -3,7 +3,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../db/client.js";
 import { groupMembers, groups, users } from "../db/schema/index.js";
-import { conflict, notFound } from "../api/errors.js";
+import { UserConflictError, UserNotFoundError } from "./errors.js";
 import { uniqueViolation } from "../db/errors.js";
 import { isUuid } from "../util/parse.js";
 import type { GroupResponse } from "../sdk/schemas/users.js";
@@ -20,7 +20,7 @@ export const groupNameSchema = z
 export async function findGroupByRef(q: Queryable, ref: string): Promise<GroupRow> {
   const where = isUuid(ref) ? eq(groups.id, ref) : sql`lower(${groups.name}) = lower(${ref})`;
   const [row] = await q.select().from(groups).where(where).limit(1);
-  if (!row) throw notFound("Group not found.");
+  if (!row) throw new UserNotFoundError("Group not found.");
   return row;
 }
 
@@ -57,7 +57,7 @@ export async function withGroupNameConflict<T>(write: () => Promise<T>): Promise
   try {
     return await write();
   } catch (error) {
-    if (uniqueViolation(error) === "groups_name_lower_idx") throw conflict("A group with that name already exists.");
+    if (uniqueViolation(error) === "groups_name_lower_idx") throw new UserConflictError("A group with that name already exists.");
     throw error;
   }
 }

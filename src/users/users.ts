@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Queryable } from "../db/client.js";
 import { users } from "../db/schema/index.js";
 import { isRole } from "../rbac/policy.js";
-import { conflict, notFound } from "../api/errors.js";
+import { UserConflictError, UserNotFoundError } from "./errors.js";
 import { uniqueViolation } from "../db/errors.js";
 import { isUuid } from "../util/parse.js";
 import { ROLES, type Role, type UserResponse } from "../sdk/schemas/users.js";
@@ -45,11 +45,11 @@ export function toUserResponse(row: UserRow): UserResponse {
 export async function findUserByRef(q: Queryable, ref: string, me: UserRow | undefined): Promise<UserRow> {
   if (ref === "me") {
     if (me) return me;
-    throw notFound("User not found.");
+    throw new UserNotFoundError("User not found.");
   }
   const where = isUuid(ref) ? eq(users.id, ref) : sql`lower(${users.username}) = lower(${ref})`;
   const [row] = await q.select().from(users).where(where).limit(1);
-  if (!row) throw notFound("User not found.");
+  if (!row) throw new UserNotFoundError("User not found.");
   return row;
 }
 
@@ -87,8 +87,8 @@ export async function insertUser(q: Queryable, input: NewUser): Promise<UserRow>
     return row;
   } catch (error) {
     const constraint = uniqueViolation(error);
-    if (constraint === "users_username_lower_idx") throw conflict("A user with that username already exists.");
-    if (constraint === "users_email_lower_idx") throw conflict("A user with that email already exists.");
+    if (constraint === "users_username_lower_idx") throw new UserConflictError("A user with that username already exists.");
+    if (constraint === "users_email_lower_idx") throw new UserConflictError("A user with that email already exists.");
     throw error;
   }
 }

@@ -12,7 +12,7 @@ import type { ResolvedModel } from "../../llm/resolve.js";
 import { describeError, withRetry } from "../../llm/retry.js";
 import type { NormalizedUsage } from "../../llm/usage.js";
 import { CHAT_SUMMARIZED_TOOL, shouldCompact, summaryMessages, summaryRequest, SUMMARY_TIMEOUT_MS } from "../prompt/compaction.js";
-import type { RunControl, RunDependencies } from "./run.js";
+import type { RunControl, RunDependencies } from "./types.js";
 import { loadHistory } from "./history.js";
 
 export async function compactIfNeeded(

@@ -3,7 +3,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { chatMessages } from "../../db/schema/index.js";
 import { decodeParts } from "../../chats/parts.js";
-import type { HistoryMessage } from "./run.js";
+import type { HistoryMessage } from "./types.js";
 
 export async function loadHistory(db: Database, chatId: string): Promise<HistoryMessage[]> {
   const rows = await db

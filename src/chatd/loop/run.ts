@@ -10,24 +10,19 @@
  *   replica re-runs the step from the last persisted one).
  * - A retry discards the failed attempt's partial output and clears the part buffer first.
  */
-import { tool as sdkTool, type ModelMessage, type ToolSet } from "ai";
-import type { Database } from "../../db/client.js";
-import type { ChatHints } from "../../chats/hints.js";
-import type { Logger } from "../../observability/logger.js";
-import { persistStep, type Lease } from "../../chats/state.js";
+import { tool as sdkTool, type ToolSet } from "ai";
+import { persistStep } from "../../chats/state.js";
 import type { ChatRow, NewMessage } from "../../chats/store.js";
 import { computeCostMicros } from "../../llm/cost.js";
 import { contextLimitFromMetadata } from "../../llm/context-limit.js";
 import type { ResolvedModel } from "../../llm/resolve.js";
 import { describeError, withRetry } from "../../llm/retry.js";
 import { normalizeUsage } from "../../llm/usage.js";
-import type { ChatEventHub } from "../events.js";
 import { capOutput, type ToolRegistry } from "../tools/registry.js";
 import { streamStep, type LocalToolCall, type StepOutput } from "./step.js";
 import { compactIfNeeded } from "./compact.js";
 import { loadHistory } from "./history.js";
 import { MAX_COMPACTION_RETRIES } from "../prompt/compaction.js";
-import type { PromptMessageRow } from "../prompt/assemble.js";
 import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
 
 /** behavior.md: a run makes at most 1 200 model calls, a backstop against a looping model. */
@@ -35,41 +30,8 @@ export const MAX_CHAT_STEPS = 1200;
 
 export const INTERRUPTED_RESULT = "tool call was interrupted before it produced a result";
 
-export type StopCause = "interrupt" | "shutdown";
-
-export type RunEnd =
-  | { status: "waiting" }
-  | { status: "error"; error: string }
-  | { status: "pending"; reason: "shutdown" }
-  /** The worker lost the chat (edited, promoted, re-acquired elsewhere): nothing more to write. */
-  | { status: "lost" };
-
-export interface PromptSource {
-  /** The model prompt for the chat's current history. */
-  build(chat: ChatRow, history: HistoryMessage[]): Promise<ModelMessage[]>;
-}
-
-/** A stored message as the loop and prompt assembly read it. */
-export type HistoryMessage = PromptMessageRow;
-
-export interface RunDependencies {
-  db: Database;
-  hints: ChatHints;
-  hub: ChatEventHub;
-  tools: ToolRegistry;
-  prompt: PromptSource;
-  /** Base of the retry backoff (tests shorten it). */
-  retryBaseDelayMs?: number;
-  log?: Logger;
-}
-
-export interface RunControl {
-  signal: AbortSignal;
-  /** This run's lease: every write is checked against it. */
-  lease: Lease;
-  /** Why the signal was aborted; read only after it is. */
-  cause(): StopCause;
-}
+export type { HistoryMessage, PromptSource, RunControl, RunDependencies, RunEnd, StopCause } from "./types.js";
+import type { RunControl, RunDependencies, RunEnd } from "./types.js";
 
 /** The AI SDK view of chatd's tools: schemas only, so calls come back to the loop to run. */
 function sdkTools(registry: ToolRegistry, resolved: ResolvedModel, chat: ChatRow): ToolSet {

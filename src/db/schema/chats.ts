@@ -126,3 +126,24 @@ export const chatFiles = pgTable(
   },
   (t) => [index("chat_files_owner_id_idx").on(t.ownerId)],
 );
+
+/**
+ * What chatd knows of a chat's branch: recorded by the git askpass flow, refreshed from the git
+ * host by gitsync. `stale_at <= now()` means "refresh me".
+ */
+export const chatDiffStatuses = pgTable(
+  "chat_diff_statuses",
+  {
+    chatId: uuid("chat_id")
+      .primaryKey()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    url: text("url"),
+    gitBranch: text("git_branch").notNull().default(""),
+    gitRemoteOrigin: text("git_remote_origin").notNull().default(""),
+    staleAt: timestamp("stale_at", { withTimezone: true }).notNull().defaultNow(),
+    refreshedAt: timestamp("refreshed_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("chat_diff_statuses_stale_at_idx").on(t.staleAt)],
+);

@@ -1,6 +1,6 @@
 /**
  * Templates, workspaces, their builds, agents and shares (PRODUCT.md section 5), plus the per-user
- * git credentials and per-chat diff status the git askpass flow records.
+ * git credentials the git askpass flow uses (the per-chat diff status lives with the chats).
  *
  * - A workspace's state is its latest build: `transition` says what was asked (start, stop,
  *   delete) and `status` how far it got. Build numbers are per workspace and never reused.
@@ -14,7 +14,6 @@
  */
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { chats } from "./chats.js";
 import { bytea, users } from "./users.js";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
@@ -156,25 +155,4 @@ export const externalAuthLinks = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.provider] })],
-);
-
-/**
- * What chatd knows of a chat's branch: recorded by the git askpass flow, refreshed from the git
- * host by gitsync. `stale_at <= now()` means "refresh me".
- */
-export const chatDiffStatuses = pgTable(
-  "chat_diff_statuses",
-  {
-    chatId: uuid("chat_id")
-      .primaryKey()
-      .references(() => chats.id, { onDelete: "cascade" }),
-    url: text("url"),
-    gitBranch: text("git_branch").notNull().default(""),
-    gitRemoteOrigin: text("git_remote_origin").notNull().default(""),
-    staleAt: timestamp("stale_at", { withTimezone: true }).notNull().defaultNow(),
-    refreshedAt: timestamp("refreshed_at", { withTimezone: true }),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
-  },
-  (t) => [index("chat_diff_statuses_stale_at_idx").on(t.staleAt)],
 );
