@@ -3,6 +3,7 @@
  * `CHATD_DATABASE_URL`. Both come back as the same `Database` type, with type parsers that make
  * every column read the same way, and with migrations applied.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -13,6 +14,7 @@ import pg from "pg";
 import * as schema from "./schema/index.js";
 import { acquireDataDirLock, type DataDirLock } from "./lock.js";
 import { migratePglite, migratePostgres } from "./migrate.js";
+import { checkPgdataPath, errorText, explainPgliteOpenError, explainPostgresOpenError } from "./open-errors.js";
 
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
@@ -84,9 +86,10 @@ async function openPostgres(databaseUrl: string, skipMigrations: boolean, logger
   pool.on("error", () => undefined);
   try {
     if (!skipMigrations) await migratePostgres(pool);
+    else await pool.query("SELECT 1");
   } catch (error) {
     await pool.end();
-    throw error;
+    throw explainPostgresOpenError(error, databaseUrl);
   }
   const db: Database = drizzlePg(pool, { schema, ...(logger ? { logger } : {}) });
   return {
@@ -101,15 +104,32 @@ async function openPostgres(databaseUrl: string, skipMigrations: boolean, logger
 }
 
 async function openPglite(dataDir: string, skipMigrations: boolean, logger: QueryLogger): Promise<DatabaseHandle> {
+  const pgdata = path.join(path.resolve(dataDir), "pgdata");
+  // Before the lock, which creates the directory: a refused start leaves the data directory as it was.
+  checkPgdataPath(pgdata);
+  const existed = fs.existsSync(pgdata);
+  // PGlite rewrites postmaster.pid even when it then fails to open the database: put it back.
+  const pidFile = path.join(pgdata, "postmaster.pid");
+  const pidFileBefore = existed && fs.existsSync(pidFile) ? fs.readFileSync(pidFile) : undefined;
   const lock: DataDirLock = acquireDataDirLock(dataDir);
   let client: PGlite | undefined;
   try {
-    client = await PGlite.create(path.join(path.resolve(dataDir), "pgdata"), {
-      parsers: {
-        [pgliteTypes.INT8]: parseInt8,
-        [pgliteTypes.BYTEA]: parseByteaHex,
-      },
-    });
+    try {
+      client = await PGlite.create(pgdata, {
+        parsers: {
+          [pgliteTypes.INT8]: parseInt8,
+          [pgliteTypes.BYTEA]: parseByteaHex,
+        },
+      });
+    } catch (error) {
+      // PGlite throws wasm aborts and plain objects: name the directory and what to do instead.
+      if (existed) {
+        if (pidFileBefore === undefined) fs.rmSync(pidFile, { force: true });
+        else fs.writeFileSync(pidFile, pidFileBefore);
+        throw explainPgliteOpenError(error, pgdata);
+      }
+      throw error instanceof Error ? error : new Error(`cannot create the embedded database in ${pgdata}: ${errorText(error)}`);
+    }
     if (!skipMigrations) await migratePglite(client);
   } catch (error) {
     await client?.close().catch(() => undefined);

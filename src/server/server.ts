@@ -28,6 +28,7 @@ import { SecretCipher } from "../secrets/cipher.js";
 import { resolveEncryptionKey, sharedSecret } from "../secrets/key.js";
 import { RelayDialer, RELAY_SECRET_NAME } from "../streams/relay.js";
 import { VERSION } from "../version.js";
+import { assertListenAddressFree, explainListenError } from "./listen.js";
 import { AgentConnections } from "../workspaces/agent-conn/connections.js";
 import { AgentDirectory } from "../workspaces/agent-conn/directory.js";
 import { ForwardingClient } from "../workspaces/agent-conn/forward.js";
@@ -102,6 +103,7 @@ function listenUrl(address: AddressInfo): string {
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  await assertListenAddressFree(config.listen.host, config.listen.port);
   const database = await openDatabase({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
@@ -177,7 +179,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const httpServer = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port, websocket: { server: wss } });
     await new Promise<void>((resolve, reject) => {
       httpServer.once("listening", resolve);
-      httpServer.once("error", reject);
+      httpServer.once("error", (error) => reject(explainListenError(error, config.listen.host, config.listen.port)));
     });
     const address = httpServer.address();
     if (address === null || typeof address === "string") throw new Error("server is not listening on a TCP port");
