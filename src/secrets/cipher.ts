@@ -18,6 +18,12 @@ export class SecretDecryptionError extends Error {
   }
 }
 
+/** The fingerprint a sealed value names (not secret), or undefined when it is not one. */
+export function sealedFingerprint(sealed: string): string | undefined {
+  const [version, fingerprint] = sealed.split(":");
+  return version === FORMAT_VERSION && fingerprint !== undefined && fingerprint !== "" ? fingerprint : undefined;
+}
+
 export class SecretCipher {
   readonly fingerprint: string;
   readonly #key: Buffer;

@@ -25,7 +25,8 @@ import { WebSocketServer } from "ws";
 import type { ChatTool } from "../chatd/tools/registry.js";
 import { ReplicaRegistration } from "../replicas/registry.js";
 import { SecretCipher } from "../secrets/cipher.js";
-import { resolveEncryptionKey, sharedSecret } from "../secrets/key.js";
+import { resolveEncryptionKey, sharedSecret, type KeySource } from "../secrets/key.js";
+import { verifyEncryptionKey } from "../secrets/canary.js";
 import { RelayDialer, RELAY_SECRET_NAME } from "../streams/relay.js";
 import { VERSION } from "../version.js";
 import { assertListenAddressFree, explainListenError } from "./listen.js";
@@ -44,6 +45,13 @@ export const EXPIRED_SESSION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
 export const SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
+
+/** How a refusal names the key it checked, so the operator knows which setting to fix. */
+const KEY_DESCRIPTIONS: Record<KeySource, string> = {
+  config: "CHATD_ENCRYPTION_KEY (--encryption-key)",
+  file: "the encryption key in the data directory (encryption.key)",
+  database: "the encryption key stored in the database",
+};
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEFAULT_WEB_DIR = path.join(PACKAGE_ROOT, "web", "dist");
@@ -122,6 +130,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     } else if (key.generated) {
       log.info({ file: path.join(config.dataDir, "encryption.key") }, "generated a new encryption key");
     }
+    const cipher = new SecretCipher(key.key);
+    await verifyEncryptionKey(database.db, cipher, KEY_DESCRIPTIONS[key.source]);
     const pubsub = createPubsub(database, { onError: (error, context) => log.warn({ err: error, context }, "pubsub error") });
     cleanups.push(() => pubsub.close());
 
@@ -157,7 +167,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       pubsub,
       logger: log,
       metrics,
-      cipher: new SecretCipher(key.key),
+      cipher,
       throttles: { account: new LoginThrottle(ACCOUNT_THROTTLE), address: new LoginThrottle(ADDRESS_THROTTLE) },
       secureCookies: config.accessUrl?.startsWith("https:") ?? false,
       webDir: options.webDir ?? DEFAULT_WEB_DIR,

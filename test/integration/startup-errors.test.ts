@@ -11,6 +11,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.js";
+import { generateKey } from "../../src/secrets/cipher.js";
+import { freshDatabase } from "../helpers/database.js";
 import { pgUrlForDatabase, testDatabaseKind } from "../helpers/env.js";
 import { runChatd } from "../helpers/process.js";
 
@@ -103,6 +105,24 @@ describe.runIf(testDatabaseKind() === "pglite")("start-up refusals on the embedd
     expect(code).toBe(1);
     expectOneLine(stderr, /cannot listen on 127\.0\.0\.1:\d+: the port is already in use.*--listen/);
     expect(fs.existsSync(dataDir)).toBe(false);
+  });
+});
+
+describe("start-up refusals on either database", () => {
+  it("an encryption key other than the one that sealed the secrets", async () => {
+    const fresh = await freshDatabase();
+    try {
+      const env: Record<string, string> = { CHATD_LISTEN: "127.0.0.1:0", CHATD_LOG_LEVEL: "warn", CHATD_DATA_DIR: fresh.location.dataDir };
+      if (fresh.location.databaseUrl) env.CHATD_DATABASE_URL = fresh.location.databaseUrl;
+      const first = runChatd(["server"], { ...env, CHATD_ENCRYPTION_KEY: generateKey().toString("base64") });
+      await first.started;
+      expect(await first.stop("SIGTERM")).toBe(0);
+      const { code, stderr } = await refusedStart({ ...env, CHATD_ENCRYPTION_KEY: generateKey().toString("base64") });
+      expect(code).toBe(1);
+      expectOneLine(stderr, /CHATD_ENCRYPTION_KEY \(--encryption-key\) is not the key this database's secrets were sealed with .*start with the original key/);
+    } finally {
+      await fresh.destroy();
+    }
   });
 });
 
