@@ -1,4 +1,7 @@
-/** The chat's model-visible history as prompt assembly reads it (one query, by id). */
+/**
+ * The chat's model-visible history as prompt assembly reads it (one query, by id), and what it
+ * says about where a run stands.
+ */
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../../db/client.js";
 import { chatMessages } from "../../db/schema/index.js";
@@ -21,3 +24,16 @@ export async function loadHistory(db: Database, chatId: string): Promise<History
   }));
 }
 
+
+/**
+ * Whether the history already ends with the model's final answer: an assistant message that
+ * asked for no local tool. A run always starts from a user message or a tool result, so such a
+ * history means an earlier run persisted its last step and never finished the chat (its replica
+ * died between that commit and finishRun, or a shutdown handed the finished chat back as
+ * pending). Asking the model again would store a second answer.
+ */
+export function endsWithAnswer(history: readonly HistoryMessage[]): boolean {
+  const last = history.at(-1);
+  if (last?.role !== "assistant") return false;
+  return !last.parts.some((part) => part.type === "tool-call" && !part.provider_executed);
+}

@@ -9,6 +9,8 @@
  * - An interrupt persists what the step had streamed so far; a shutdown does not (the next
  *   replica re-runs the step from the last persisted one).
  * - A retry discards the failed attempt's partial output and clears the part buffer first.
+ * - A run that finds the final answer already stored (its predecessor died before finishing the
+ *   chat) ends without calling the model, so the answer is never stored twice.
  */
 import { tool as sdkTool, type ToolSet } from "ai";
 import { persistStep } from "../../chats/state.js";
@@ -21,7 +23,7 @@ import { normalizeUsage } from "../../llm/usage.js";
 import { capOutput, type ToolRegistry } from "../tools/registry.js";
 import { streamStep, type LocalToolCall, type StepOutput } from "./step.js";
 import { compactIfNeeded } from "./compact.js";
-import { loadHistory } from "./history.js";
+import { endsWithAnswer, loadHistory } from "./history.js";
 import { MAX_COMPACTION_RETRIES } from "../prompt/compaction.js";
 import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
 
@@ -93,7 +95,10 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
   let reentries = 0;
   for (let stepNumber = 0; stepNumber < MAX_CHAT_STEPS; stepNumber++) {
     const started = performance.now();
-    const messages = await deps.prompt.build(chat, await loadHistory(deps.db, chat.id));
+    const history = await loadHistory(deps.db, chat.id);
+    // Re-acquired after its answer was stored: the run only has to end (and promote the queue).
+    if (stepNumber === 0 && endsWithAnswer(history)) return { status: "waiting" };
+    const messages = await deps.prompt.build(chat, history);
     let step: StepOutput;
     try {
       step = await withRetry(
