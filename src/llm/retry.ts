@@ -12,6 +12,9 @@
  * - Delay = base × 2^(attempt−1), capped at 60 s. A server's Retry-After can lengthen the wait
  *   (never shorten it), still capped at 60 s, so one bad header cannot stall a chat for hours.
  * - An abort during the backoff rejects at once and no further attempt runs.
+ * - A provider that cannot be reached at all (connection refused, name lookup failing for now,
+ *   no route to the host) is retried for at most MAX_UNREACHABLE_RETRY_MS from the first such
+ *   failure, not the ~17 minutes a rate-limited or overloaded provider gets.
  */
 import { APICallError, RetryError } from "ai";
 
@@ -21,6 +24,16 @@ export const MAX_RETRY_ATTEMPTS = 25;
 export const BASE_RETRY_DELAY_MS = 1_000;
 /** Upper bound on any single wait (upstream `MaxDelay`), Retry-After included. */
 export const MAX_RETRY_DELAY_MS = 60_000;
+
+/**
+ * How long retries continue while the provider's address does not answer. A restarting local
+ * model server or proxy is back within a minute or two; a wrong base URL or a host that is down
+ * never comes back on its own, and the user should see that error instead of a 17-minute spinner.
+ */
+export const MAX_UNREACHABLE_RETRY_MS = 2 * 60_000;
+
+/** Phrases (after NETWORK_CODE_PHRASES) that mean "nothing answered at that address". */
+const UNREACHABLE_PATTERNS = ["connection refused", "no route to host", "network is unreachable", "temporary name resolution failure"] as const;
 
 /** Checked first: permanent failures, including ones a provider reports with a 429 (quota). */
 const NON_RETRYABLE_PATTERNS = [
@@ -33,7 +46,8 @@ const NON_RETRYABLE_PATTERNS = [
 const RETRYABLE_PATTERNS = [
   "overloaded", "rate limit", "rate_limit", "too many requests", "server error",
   "status 500", "status 502", "status 503", "status 529", "connection reset",
-  "connection refused", "eof", "broken pipe", "timeout", "unavailable",
+  "connection refused", "no route to host", "network is unreachable",
+  "temporary name resolution failure", "eof", "broken pipe", "timeout", "unavailable",
   "service unavailable",
 ] as const;
 
@@ -52,6 +66,9 @@ const NETWORK_CODE_PHRASES: Readonly<Record<string, string>> = {
   ECONNABORTED: "connection reset",
   UND_ERR_SOCKET: "connection reset",
   ECONNREFUSED: "connection refused",
+  EHOSTUNREACH: "no route to host",
+  ENETUNREACH: "network is unreachable",
+  EAI_AGAIN: "temporary name resolution failure",
   EPIPE: "broken pipe",
   ETIMEDOUT: "timeout",
   UND_ERR_CONNECT_TIMEOUT: "timeout",
@@ -179,6 +196,12 @@ export function isRetryableError(error: unknown): boolean {
   return statusCode !== undefined && RETRYABLE_STATUS_CODES.has(statusCode);
 }
 
+/** True when the failure means the provider's address did not answer at all (see the cap above). */
+export function isUnreachableError(error: unknown): boolean {
+  const text = errorText(error);
+  return UNREACHABLE_PATTERNS.some((pattern) => text.includes(pattern));
+}
+
 /** Exponential backoff for the retry after failed attempt `attempt` (1-based): 1 s, 2 s, 4 s … 60 s. */
 export function retryDelayMs(attempt: number, baseMs = BASE_RETRY_DELAY_MS): number {
   const exponent = Math.max(0, Math.floor(attempt) - 1);
@@ -226,6 +249,10 @@ export interface WithRetryOptions {
   maxAttempts?: number;
   /** Replaces the timer (tests). Need not honour the signal: an abort wins the race anyway. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Replaces the clock (tests that also replace `sleep`). */
+  now?: () => number;
+  /** Overrides MAX_UNREACHABLE_RETRY_MS (tests). */
+  maxUnreachableMs?: number;
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -272,7 +299,11 @@ export async function withRetry<T>(run: (attempt: number) => Promise<T>, options
   const maxAttempts = Math.max(1, options.maxAttempts ?? MAX_RETRY_ATTEMPTS);
   const baseDelayMs = options.baseDelayMs ?? BASE_RETRY_DELAY_MS;
   const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+  const maxUnreachableMs = options.maxUnreachableMs ?? MAX_UNREACHABLE_RETRY_MS;
   let lastError: unknown;
+  /** When the current run of "nothing answers" failures began; any other outcome resets it. */
+  let unreachableSince: number | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     signal?.throwIfAborted();
     try {
@@ -283,7 +314,19 @@ export async function withRetry<T>(run: (attempt: number) => Promise<T>, options
       lastError = error;
       if (attempt === maxAttempts) break;
       const delayMs = nextRetryDelayMs(attempt, error, baseDelayMs);
-      onRetry?.({ attempt, delayMs, error: describeError(error), retryingAt: new Date(Date.now() + delayMs) });
+      if (isUnreachableError(error)) {
+        unreachableSince ??= now();
+        const waited = now() - unreachableSince;
+        if (waited + delayMs > maxUnreachableMs) {
+          throw new Error(
+            `the provider could not be reached for ${Math.round(waited / 1000)} s (${attempt} attempts), giving up: ${describeError(error)}; check the provider's base URL and that it is running`,
+            { cause: error },
+          );
+        }
+      } else {
+        unreachableSince = undefined;
+      }
+      onRetry?.({ attempt, delayMs, error: describeError(error), retryingAt: new Date(now() + delayMs) });
       await waitUnlessAborted(delayMs, signal, sleep);
     }
   }

@@ -5,6 +5,7 @@ import {
   errorText,
   isRetryableError,
   MAX_RETRY_ATTEMPTS,
+  MAX_UNREACHABLE_RETRY_MS,
   nextRetryDelayMs,
   type RetryInfo,
   retryAfterMs,
@@ -345,5 +346,69 @@ describe("withRetry", () => {
 
   it("passes the attempt number to run and returns its value", async () => {
     await expect(withRetry(async (attempt) => attempt * 10)).resolves.toBe(10);
+  });
+});
+
+describe("withRetry: a provider that cannot be reached", () => {
+  const refused = () =>
+    new APICallError({
+      message: "Cannot connect to API: connect ECONNREFUSED 127.0.0.1:9",
+      url: "http://127.0.0.1:9/v1/responses",
+      requestBodyValues: {},
+      cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }),
+    });
+
+  /** A clock that moves only when the retry loop sleeps. */
+  function fakeTime() {
+    let clock = 0;
+    return { now: () => clock, sleep: async (ms: number) => void (clock += ms), elapsed: () => clock };
+  }
+
+  it("gives up after MAX_UNREACHABLE_RETRY_MS instead of all 25 attempts, saying what to check", async () => {
+    const time = fakeTime();
+    let attempts = 0;
+    const failure = await withRetry(
+      async () => {
+        attempts++;
+        throw refused();
+      },
+      { now: time.now, sleep: time.sleep },
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(String(failure)).toMatch(/could not be reached for \d+ s \(\d+ attempts\), giving up: .*connection refused.*check the provider's base URL/);
+    expect(attempts).toBeLessThan(MAX_RETRY_ATTEMPTS);
+    expect(time.elapsed()).toBeLessThanOrEqual(MAX_UNREACHABLE_RETRY_MS);
+    // 1+2+4+8+16+32 s of backoff fit in two minutes; the next 60 s wait would not.
+    expect(attempts).toBe(7);
+  });
+
+  it("a provider that comes back within the cap succeeds, and other transient errors reset the clock", async () => {
+    const time = fakeTime();
+    // With a 10 s cap: waits 1 s and 2 s (refused), 4 s (529), then 8 s (refused again). Without the
+    // reset the last wait would end 15 s after the first refusal and the loop would give up.
+    const outcomes = [refused(), refused(), apiError(529), refused()];
+    const result = await withRetry(
+      async () => {
+        const next = outcomes.shift();
+        if (next) throw next;
+        return "answered";
+      },
+      { now: time.now, sleep: time.sleep, maxUnreachableMs: 10_000 },
+    );
+    expect(result).toBe("answered");
+    expect(time.elapsed()).toBe(15_000);
+  });
+
+  it("rate limits still get the full attempt budget", async () => {
+    const time = fakeTime();
+    let attempts = 0;
+    await withRetry(
+      async () => {
+        attempts++;
+        throw apiError(429);
+      },
+      { now: time.now, sleep: time.sleep },
+    ).catch(() => undefined);
+    expect(attempts).toBe(MAX_RETRY_ATTEMPTS);
   });
 });
