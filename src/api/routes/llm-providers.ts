@@ -18,7 +18,11 @@ import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { isUuid } from "../../util/parse.js";
-import { type ProviderName, providerResponseSchema, SUPPORTED_PROVIDERS } from "../../sdk/schemas/llm.js";
+import { type ProviderName, providerResponseSchema, providerTestResultSchema, SUPPORTED_PROVIDERS } from "../../sdk/schemas/llm.js";
+import { credentialsFor } from "../../llm/providers.js";
+import { listModelConfigs } from "../../llm/model-configs.js";
+import { testProviderConnection } from "../../llm/provider-test.js";
+import { TITLE_CANDIDATES } from "../../chatd/prompt/title.js";
 
 const PROVIDERS_PATH = "/api/experimental/chats/providers";
 /** Longest API key accepted; real ones are a few hundred bytes at most. */
@@ -166,6 +170,34 @@ export function registerProviderRoutes(routes: RouteRegistry, services: ApiServi
         if (foreignKeyViolation(error)) throw badRequest("Provider models are still referenced by existing chats.");
         throw error;
       }
+    },
+  });
+
+  routes.add({
+    ...common,
+    method: "post",
+    path: `${PROVIDERS_PATH}/:id/test`,
+    summary: "Test a provider with one cheap call (no retry); the error, if any, is in the result (admin)",
+    params: providerParams,
+    body: z.object({ model: z.string().trim().min(1).max(256).optional() }),
+    status: 200,
+    response: providerTestResultSchema,
+    handler: async ({ c, params, body }) => {
+      assertDeploymentConfig(requireActor(c), "update");
+      const id = parseProviderId(params.id);
+      const [row] = await db.select().from(chatProviders).where(eq(chatProviders.id, id));
+      if (!row || !isProviderName(row.provider)) throw notFound("Chat provider not found.");
+      const provider: ProviderName = row.provider;
+      // The model a chat would use first: the one named, else a configured one, else the cheap default.
+      const configured = (await listModelConfigs(db, true)).find((config) => config.provider === provider)?.model;
+      const model = body.model ?? configured ?? TITLE_CANDIDATES.find(([candidate]) => candidate === provider)?.[1];
+      if (model === undefined) {
+        throw badRequest("Name a model to test: this provider has no model configs and no default model.");
+      }
+      if (!row.enabled) return { ok: false, model, latency_ms: 0, error: "the provider is disabled" };
+      const credentials = credentialsFor(provider, row, services.providerEnvKeys, services.cipher);
+      if (!credentials) return { ok: false, model, latency_ms: 0, error: "no API key is stored for this provider and no environment preset is set" };
+      return testProviderConnection(credentials, model);
     },
   });
 }

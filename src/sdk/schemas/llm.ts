@@ -26,6 +26,17 @@ export const providerResponseSchema = z
   .meta({ id: "ChatProvider" });
 export type ProviderResponse = z.infer<typeof providerResponseSchema>;
 
+/** `POST /chats/providers/{id}/test`: the outcome of one cheap call, not an HTTP failure. */
+export const providerTestResultSchema = z
+  .object({
+    ok: z.boolean(),
+    model: z.string(),
+    latency_ms: z.number(),
+    error: z.string().optional(),
+  })
+  .meta({ id: "ChatProviderTestResult" });
+export type ProviderTestResultResponse = z.infer<typeof providerTestResultSchema>;
+
 /** One price: a JSON number or decimal string on input, the canonical decimal string on output. */
 const priceSchema = z
   .union([z.number(), z.string(), z.null()])
