@@ -193,3 +193,33 @@ export function parameterEnv(values: Readonly<ParameterValues>): Record<string, 
   for (const [name, value] of Object.entries(values)) env[parameterEnvName(name)] = String(value);
   return env;
 }
+
+/**
+ * The values after a start build that changes some: the stored ones with `changes` applied, all
+ * checked again. A parameter declared `mutable: false` may change only while the workspace has
+ * never been built successfully (`built` false): a failed first build is fixed by correcting
+ * its values and starting again, but a built workspace's immutable values shaped what is on disk.
+ */
+export function changeParameters(
+  declared: readonly TemplateParameter[],
+  stored: Readonly<ParameterValues>,
+  changes: Readonly<Record<string, ParameterValue>>,
+  built: boolean,
+): ResolvedParameters {
+  const problems: FieldProblem[] = [];
+  const byName = new Map(declared.map((parameter) => [parameter.name, parameter]));
+  for (const [name, value] of Object.entries(changes)) {
+    const parameter = byName.get(name);
+    if (parameter === undefined || parameter.mutable || !built) continue;
+    if (!Object.hasOwn(stored, name) || stored[name] !== value) {
+      problems.push({
+        field: `parameters.${name}`,
+        detail: `Parameter "${name}" cannot change once the workspace has been built; create a new workspace instead.`,
+      });
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  // Stored values of parameters the template no longer declares are dropped, not refused.
+  const kept = Object.fromEntries(Object.entries(stored).filter(([name]) => byName.has(name)));
+  return resolveParameters(declared, { ...kept, ...changes });
+}

@@ -26,14 +26,15 @@ import { can, type PolicyObject, type Subject } from "../rbac/policy.js";
 import { authorizedFilter } from "../rbac/sql.js";
 import { isUuid } from "../util/parse.js";
 import { checkWorkspaceId, loadWorkspaceFor, workspacePolicyObject, workspaceShareFilter } from "./access.js";
-import { insertBuild, latestBuildRow, readBuild, requestBuild, waitForBuild, type BuildRow, type WaitForBuildOptions } from "./builds.js";
+import { insertBuild, latestBuildRow, lockWorkspace, readBuild, requestBuild, waitForBuild, type BuildRequest, type BuildRow, type WaitForBuildOptions } from "./builds.js";
 import { BuildNotFoundError, TemplateNotFoundError, WorkspaceConflictError, WorkspaceForbiddenError, WorkspaceInputError, WorkspaceNotFoundError } from "./errors.js";
-import { resolveParameters } from "./parameters.js";
+import { changeParameters, resolveParameters } from "./parameters.js";
 import type { WorkspaceRuntime } from "./runtime.js";
 import { deleteShare, listShares, putShare } from "./shares.js";
 import * as templateOps from "./template-service.js";
 import { findTemplate, templateParameters, type CreateTemplateInput, type UpdateTemplateInput } from "./templates.js";
 import { loadWorkspaceView, loadWorkspaceViews, toBuildResponse, toBuildWithLogResponse } from "./views.js";
+import { parameterValuesSchema } from "../sdk/schemas/workspaces.js";
 import type { BuildResponse, BuildTransition, BuildWithLogResponse, ParameterValue, ShareResponse, ShareRole, TemplateResponse, WorkspaceResponse } from "../sdk/schemas/workspaces.js";
 
 /** Lowercase letters, digits and inner hyphens, at most 32 (usable in host names and paths). */
@@ -147,11 +148,35 @@ export class WorkspaceService {
   }
 
   /** A new build; start and stop need `update`, delete needs `delete` on the workspace. */
-  async requestTransition(subject: Subject, workspaceId: string, transition: BuildTransition): Promise<BuildResponse> {
+  async requestTransition(subject: Subject, workspaceId: string, transition: BuildTransition, parameters?: Readonly<Record<string, ParameterValue>>): Promise<BuildResponse> {
     const workspace = await loadWorkspaceFor(this.db, subject, workspaceId, transition === "delete" ? "delete" : "update");
-    const build = await requestBuild(this.db, this.pubsub, workspace.id, { transition, initiatorId: initiatorOf(subject), runnerId: this.runtime.replicaId });
+    const request = { transition, initiatorId: initiatorOf(subject), runnerId: this.runtime.replicaId };
+    if (parameters !== undefined && transition !== "start") {
+      throw new WorkspaceInputError("Parameters can change only with a start build.", undefined, [{ field: "parameters", detail: `A ${transition} build takes no parameters.` }]);
+    }
+    const build =
+      parameters === undefined
+        ? await requestBuild(this.db, this.pubsub, workspace.id, request)
+        : await this.#startWithParameters(workspace.id, parameters, request);
     this.runtime.execute(build);
     return toBuildResponse(build);
+  }
+
+  /** Stores the changed values and inserts the start build in one transaction, under the workspace lock. */
+  async #startWithParameters(workspaceId: string, changes: Readonly<Record<string, ParameterValue>>, request: BuildRequest): Promise<BuildRow> {
+    return transaction(this.db, async (tx) => {
+      const row = await lockWorkspace(tx, workspaceId);
+      const template = await findTemplate(tx, row.templateId);
+      const [built] = await tx
+        .select({ id: workspaceBuilds.id })
+        .from(workspaceBuilds)
+        .where(and(eq(workspaceBuilds.workspaceId, workspaceId), eq(workspaceBuilds.transition, "start"), eq(workspaceBuilds.status, "succeeded")))
+        .limit(1);
+      const resolved = changeParameters(templateParameters(template), parameterValuesSchema.parse(row.parameters), changes, built !== undefined);
+      if (!resolved.ok) throw new WorkspaceInputError("Invalid workspace parameters.", undefined, resolved.problems);
+      await tx.update(workspaces).set({ parameters: resolved.values, updatedAt: new Date() }).where(eq(workspaces.id, workspaceId));
+      return insertBuild(tx, this.pubsub, workspaceId, request);
+    });
   }
 
   async getWorkspace(subject: Subject, workspaceId: string): Promise<WorkspaceResponse> {

@@ -4,7 +4,9 @@
  * directory invisible, system read-only), stop ends its process group, start spawns it again, a
  * restarted server respawns it with a new token, and delete removes the directory.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { eq } from "drizzle-orm";
@@ -272,5 +274,59 @@ describe("a local setup script", () => {
       cwd: projectDir(id),
     });
     await transition(id, "delete");
+  });
+});
+
+describe("a repository on the server's machine", () => {
+  // Under /tmp, which the sandbox replaces with an empty tmpfs: a clone inside it cannot see this.
+  const source = fs.mkdtempSync(path.join(os.tmpdir(), "chatd-local-repo-"));
+  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
+  execFileSync("git", ["init", "-q", "-b", "main", source], { env: gitEnv });
+  fs.writeFileSync(path.join(source, "NOTES.md"), "from a local path\n");
+  execFileSync("git", ["-C", source, "add", "."], { env: gitEnv });
+  execFileSync("git", ["-C", source, "commit", "-q", "-m", "init"], { env: gitEnv });
+  afterAll(() => fs.rmSync(source, { recursive: true, force: true }));
+
+  async function create(name: string, repository: string): Promise<{ id: string; build: unknown }> {
+    const template = await t.request("/api/v2/templates/local", { token: owner.token });
+    const created = await t.request("/api/v2/workspaces", { method: "POST", token: owner.token, body: { template_id: field(template.body, "id"), name, parameters: { repository } } });
+    expect(created.status).toBe(201);
+    const id = String(field(created.body, "id"));
+    const done = await waitForWorkspaceBuild(t, owner.token, id, String(field(field(created.body, "latest_build"), "id")));
+    return { id, build: field(done, "latest_build") };
+  }
+
+  it("a missing path fails the build saying so; fixing the parameter and starting again clones it outside the sandbox", async () => {
+    const missing = path.join(source, "no-such-repo");
+    const { id, build } = await create("local-path", missing);
+    expect(build).toMatchObject({ status: "failed", error: expect.stringContaining(`The repository ${missing} does not exist on the server's machine`) });
+
+    const retried = await t.request(`/api/v2/workspaces/${id}/builds`, { method: "POST", token: owner.token, body: { transition: "start", parameters: { repository: source } } });
+    expect(retried.status).toBe(201);
+    const done = await waitForWorkspaceBuild(t, owner.token, id, String(field(retried.body, "id")));
+    expect(field(field(done, "latest_build"), "status")).toBe("succeeded");
+    expect(fs.readFileSync(path.join(projectDir(id), "NOTES.md"), "utf8")).toBe("from a local path\n");
+    expect(await buildLog(String(field(retried.body, "id")))).toContain(`Cloning ${fs.realpathSync(source)} on the server's machine`);
+
+    // Once built, an immutable parameter stays: 400, and nothing changes.
+    const changed = await t.request(`/api/v2/workspaces/${id}/builds`, { method: "POST", token: owner.token, body: { transition: "start", parameters: { repository: git.url } } });
+    expect(changed.status).toBe(400);
+    expect(changed.text).toContain('Parameter \\"repository\\" cannot change once the workspace has been built');
+    const stop = await t.request(`/api/v2/workspaces/${id}/builds`, { method: "POST", token: owner.token, body: { transition: "stop", parameters: { repository: source } } });
+    expect(stop.status).toBe(400);
+    expect(field(field((await t.request(`/api/v2/workspaces/${id}`, { token: owner.token })).body, "latest_build"), "status")).toBe("succeeded");
+  });
+
+  it("refuses a path inside the data directory, and a directory that is not a repository", async () => {
+    const inside = path.join(t.dataDir, "pgdata");
+    const secret = await create("local-secret", inside);
+    expect(secret.build).toMatchObject({ status: "failed", error: expect.stringContaining("which workspaces may not read") });
+    const plain = fs.mkdtempSync(path.join(os.tmpdir(), "chatd-not-a-repo-"));
+    try {
+      const notRepo = await create("local-plain", plain);
+      expect(notRepo.build).toMatchObject({ status: "failed", error: expect.stringContaining("is not a git repository") });
+    } finally {
+      fs.rmSync(plain, { recursive: true, force: true });
+    }
   });
 });

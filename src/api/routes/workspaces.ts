@@ -13,13 +13,14 @@ import type { ApiServices } from "../services.js";
 import { buildParams, mapWorkspaceErrors, pageQuery, refField, shareParams, workspaceParams } from "./workspaces-common.js";
 import { BUILD_TRANSITIONS, buildResponseSchema, buildWithLogResponseSchema, parameterValueSchema, shareResponseSchema, workspaceResponseSchema } from "../../sdk/schemas/workspaces.js";
 
+const parametersSchema = z
+  .record(z.string().max(64), parameterValueSchema)
+  .refine((values) => Object.keys(values).length <= MAX_TEMPLATE_PARAMETERS, `At most ${MAX_TEMPLATE_PARAMETERS} parameters.`);
+
 const createWorkspaceBody = z.object({
   template_id: refField,
   name: workspaceNameSchema.optional(),
-  parameters: z
-    .record(z.string().max(64), parameterValueSchema)
-    .refine((values) => Object.keys(values).length <= MAX_TEMPLATE_PARAMETERS, `At most ${MAX_TEMPLATE_PARAMETERS} parameters.`)
-    .optional(),
+  parameters: parametersSchema.optional(),
 });
 
 export function registerWorkspaceRoutes(routes: RouteRegistry, services: ApiServices): void {
@@ -94,11 +95,11 @@ export function registerWorkspaceRoutes(routes: RouteRegistry, services: ApiServ
     summary: "Start, stop or delete a workspace (409 while a build runs or when the transition makes no sense)",
     params: workspaceParams,
     query: none,
-    body: z.object({ transition: z.enum(BUILD_TRANSITIONS) }),
+    body: z.object({ transition: z.enum(BUILD_TRANSITIONS), parameters: parametersSchema.optional() }),
     status: 201,
     response: buildResponseSchema,
     handler: ({ c, params, body }) =>
-      mapWorkspaceErrors(() => workspaces.requestTransition(requireActor(c).subject, params.workspace, body.transition)),
+      mapWorkspaceErrors(() => workspaces.requestTransition(requireActor(c).subject, params.workspace, body.transition, body.parameters)),
   });
 
   routes.add({

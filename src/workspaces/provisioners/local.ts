@@ -15,13 +15,18 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Logger } from "../../observability/logger.js";
 import { parameterEnv } from "../parameters.js";
 import { minimalEnv } from "./env.js";
 import { describeExit, groupBelongsTo, runLogged, terminateGroup } from "./process.js";
 import { sandboxArgs, type SandboxStatus } from "./sandbox.js";
+import { checkLocalRepository, hostCloneArgs, localRepositoryPath } from "./repository.js";
 import type { ProvisionContext, ProvisionOwner, Provisioner } from "./types.js";
+
+/** The parameter that names the repository to clone (the default template's). */
+export const REPOSITORY_PARAMETER = "repository";
 
 export interface LocalProvisionerOptions {
   dataDir: string;
@@ -85,6 +90,7 @@ export class LocalProvisioner implements Provisioner {
     if (!ctx.firstStart && !fs.existsSync(dirs.root)) throw this.#notHere(dirs.root);
     for (const dir of [dirs.root, dirs.home, dirs.project]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const sandbox = await this.options.sandbox();
+    if (ctx.firstStart) await this.#cloneLocalRepository(ctx, dirs);
     if (ctx.firstStart && ctx.template.setupScript.trim() !== "") {
       ctx.log(`Running the setup script in ${dirs.project}${sandbox.available ? " (isolated with bubblewrap)" : " (not isolated)"}\n`);
       const env = { ...minimalEnv({ home: dirs.home, owner: ctx.owner, hostEnv: this.options.hostEnv }), ...parameterEnv(ctx.parameters) };
@@ -105,6 +111,25 @@ export class LocalProvisioner implements Provisioner {
       throw error;
     }
     ctx.log(`Started the agent (process ${pid}); its output goes to ${path.join(dirs.root, "agent.log")}\n`);
+  }
+
+  /**
+   * Clones a `repository` parameter that names a path on this machine, on the host (repository.ts
+   * says why), unless the project already holds a clone (a retried first build).
+   */
+  async #cloneLocalRepository(ctx: ProvisionContext, dirs: WorkspaceDirs): Promise<void> {
+    const value = ctx.parameters[REPOSITORY_PARAMETER];
+    if (typeof value !== "string") return;
+    const repository = localRepositoryPath(value);
+    if (repository === undefined || fs.existsSync(path.join(dirs.project, ".git"))) return;
+    const home = fs.realpathSync(os.homedir());
+    const forbidden = this.options.hiddenPaths.filter((dir) => path.resolve(dir) !== home);
+    const source = checkLocalRepository(repository, forbidden);
+    ctx.log(`Cloning ${source} on the server's machine (the sandbox hides it from the workspace)\n`);
+    const env = minimalEnv({ home: dirs.home, owner: ctx.owner, hostEnv: this.options.hostEnv });
+    const result = await runLogged({ command: "git", args: hostCloneArgs(source, dirs.project), cwd: dirs.root, env, log: ctx.log, signal: ctx.signal, killGroupOnExit: true });
+    ctx.signal.throwIfAborted();
+    if (result.code !== 0) throw new Error(`cloning ${source} ${describeExit(result)}`);
   }
 
   async stop(ctx: ProvisionContext): Promise<void> {
