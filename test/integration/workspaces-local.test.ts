@@ -318,7 +318,8 @@ describe("a repository on the server's machine", () => {
   });
 
   it("refuses a path inside the data directory, and a directory that is not a repository", async () => {
-    const inside = path.join(t.dataDir, "pgdata");
+    // Exists on both databases (PGlite keeps pgdata here; PostgreSQL runs leave only workspaces/).
+    const inside = path.join(t.dataDir, "workspaces");
     const secret = await create("local-secret", inside);
     expect(secret.build).toMatchObject({ status: "failed", error: expect.stringContaining("which workspaces may not read") });
     const plain = fs.mkdtempSync(path.join(os.tmpdir(), "chatd-not-a-repo-"));
