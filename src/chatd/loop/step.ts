@@ -43,6 +43,19 @@ export class StreamError extends Error {
   }
 }
 
+/**
+ * The stream ended cleanly without the provider's final event (stop reason and usage): the
+ * connection was cut between frames. The AI SDK reports this as a finished step with reason
+ * "other" and no raw reason, which every provider only does when that event never came. The
+ * text says "unexpected EOF" so the retry policy treats it like the cut it is.
+ */
+export class TruncatedStreamError extends Error {
+  constructor() {
+    super("the model's response stream ended before its final event (unexpected EOF)");
+    this.name = "TruncatedStreamError";
+  }
+}
+
 /** A provider-executed tool's error may be an Error, a string or a provider JSON object. */
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -60,6 +73,7 @@ export async function streamStep(input: StepInput): Promise<StepOutput> {
   const open = new Map<string, ChatMessagePart>();
   const localCalls: LocalToolCall[] = [];
   const output: StepOutput = { parts, localCalls, usage: undefined, finishReason: undefined, providerMetadata: undefined, aborted: false };
+  let truncated = false;
 
   const result = streamText({
     model: input.model,
@@ -155,6 +169,7 @@ export async function streamStep(input: StepInput): Promise<StepOutput> {
         output.usage = part.usage;
         output.finishReason = part.finishReason;
         output.providerMetadata = part.providerMetadata;
+        truncated = part.finishReason === "other" && part.rawFinishReason === undefined;
         break;
       case "error":
         throw new StreamError(part.error);
@@ -166,6 +181,9 @@ export async function streamStep(input: StepInput): Promise<StepOutput> {
     }
   }
   if (input.signal.aborted) output.aborted = true;
+  // Stored as it stands, a cut stream would be a cut-off answer, or a tool call run and the loop
+  // ended after it (its reason is not "tool-calls"): throw, so the step is retried whole.
+  if (!output.aborted && (truncated || output.finishReason === undefined)) throw new TruncatedStreamError();
   // Drop empty text/reasoning blocks (a reasoning block may be only a signature: keep those).
   output.parts = parts.filter((p) => !((p.type === "text" || p.type === "reasoning") && (p.text ?? "") === "" && !p.provider_metadata));
   return output;
