@@ -172,7 +172,23 @@ describe("compaction", () => {
       { parts: [{ type: "text", text: "Continuing from the summary." }], usage: { input: 100, output: 5 } },
     );
     const chat = await startChat("do step one", String(field(small.body, "id")));
-    expect((await settled(chat.id)).status).toBe("waiting");
+    // Subscribed before the first model call can have answered (that needs a network round trip).
+    const events: ChatStreamEvent[] = [];
+    const unsubscribe = t.server.daemon.hub.subscribeChat(chat.id, (event) => events.push(event));
+    try {
+      expect((await settled(chat.id)).status).toBe("waiting");
+    } finally {
+      unsubscribe();
+    }
+    // The summary reaches viewers like a step: the card's call, its result, then the stored messages.
+    const summaryParts = events.flatMap((e) => (e.type === "message_part" && e.message_part.part.tool_name === "chat_summarized" ? [e.message_part] : []));
+    expect(summaryParts.map((p) => [p.role, p.part.type])).toEqual([
+      ["assistant", "tool-call"],
+      ["tool", "tool-result"],
+    ]);
+    expect(summaryParts[0]?.part.tool_call_id).toMatch(/^chat_summarized_[0-9a-f-]{36}$/);
+    expect(summaryParts[1]?.part.tool_call_id).toBe(summaryParts[0]?.part.tool_call_id);
+    expect(JSON.stringify(summaryParts[1]?.part.result)).toContain("SUMMARY: the user asked for step one");
 
     expect(mock.requests.map((r) => r.stream)).toEqual([true, false, true]);
     const reentry = JSON.stringify(mock.requests[2]?.body);

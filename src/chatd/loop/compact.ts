@@ -3,6 +3,10 @@
  * threshold, the conversation is summarized by one non-streaming call and the summary stored as
  * three compressed messages; prompt assembly then starts from the latest summary. Failures are
  * logged and leave the history as it was: a missing summary is better than a broken chat.
+ *
+ * Viewers see it like any step (behavior.md section 5, part emission): a `chat_summarized` tool
+ * call (no args) when the summary call starts, its tool result (or an error result) when it ends,
+ * then the persisted messages; the part buffer is cleared once they are durable.
  */
 import { randomUUID } from "node:crypto";
 import { generateText } from "ai";
@@ -25,6 +29,10 @@ export async function compactIfNeeded(
 ): Promise<boolean> {
   const check = shouldCompact(usage, contextLimit, resolved.config.compressionThreshold);
   if (!check.compact || contextLimit === null) return false;
+  const callId = `${CHAT_SUMMARIZED_TOOL}_${randomUUID()}`;
+  const summarizing = { tool_call_id: callId, tool_name: CHAT_SUMMARIZED_TOOL };
+  deps.hub.beginEpisode(chat.id);
+  deps.hub.publishPart(chat.id, "assistant", { type: "tool-call", ...summarizing });
   try {
     const conversation = await deps.prompt.build(chat, await loadHistory(deps.db, chat.id));
     const summary = await withRetry(
@@ -42,7 +50,6 @@ export async function compactIfNeeded(
       },
       { signal: control.signal, ...(deps.retryBaseDelayMs === undefined ? {} : { baseDelayMs: deps.retryBaseDelayMs }) },
     );
-    const callId = `${CHAT_SUMMARIZED_TOOL}_${randomUUID()}`;
     const messages = summaryMessages(summary, {
       thresholdPercent: check.thresholdPercent,
       usagePercent: check.usagePercent,
@@ -50,16 +57,22 @@ export async function compactIfNeeded(
       contextLimit,
       callId,
     });
+    for (const part of messages[2].parts) deps.hub.publishPart(chat.id, "tool", part);
     const persisted = await persistStep(deps.db, deps.hints, {
       chatId: chat.id,
       lease: control.lease,
       messages: messages.map((m) => ({ ...m, modelConfigId: resolved.config.id })),
     });
+    deps.hub.clearParts(chat.id);
     if (!persisted.persisted) return false;
     // The model-only summary (the first) is not for viewers; the summarized card is.
     for (const message of persisted.messages.slice(1)) deps.hub.publish({ type: "message", chat_id: chat.id, message_id: message.id });
     return true;
   } catch (error) {
+    // The card shown when the call started must not spin forever: it ends as an error result.
+    if (!control.signal.aborted) {
+      deps.hub.publishPart(chat.id, "tool", { type: "tool-result", ...summarizing, result: { error: `summarization failed: ${describeError(error)}` }, is_error: true });
+    }
     deps.log?.warn({ chat_id: chat.id, error: describeError(error) }, "compaction failed; continuing without it");
     return false;
   }
