@@ -8,13 +8,14 @@
  *   chatd workspaces start|stop|delete <name-or-id>
  *
  * create, start and stop wait for the build (and for create/start, the agent) and print the build
- * log when the build fails. Server and token come from --url/CHATD_URL and CHATD_TOKEN, as for
- * `chatd chat`.
+ * log when the build fails. Server and token come from --url/--token, CHATD_URL/CHATD_TOKEN or
+ * `chatd login`, as for `chatd chat` (connection.ts).
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { ChatdClient, ChatdError } from "../sdk/client.js";
+import type { ChatdClient } from "../sdk/client.js";
 import { isUuid } from "../util/parse.js";
+import { CliFailure, cliClient, resolveConnection, runClientCommand } from "./connection.js";
 import { UsageError } from "./usage.js";
 
 /** A build plus a fresh agent's first connection take well under this on a working machine. */
@@ -27,11 +28,13 @@ const USAGE = `usage:
   chatd workspaces list
   chatd workspaces create <name> [--template NAME] [--param name=value]…
   chatd workspaces start|stop|delete <name-or-id>
-(server: --url or CHATD_URL; token: CHATD_TOKEN)`;
+(see chatd workspaces --help)`;
 
-const commonFlags = z.object({
-  url: z.url({ message: "--url must be an http(s) URL" }).default("http://127.0.0.1:3000"),
-  token: z.string().min(1, "set CHATD_TOKEN (an API token: POST /api/v2/users/me/keys) or pass --token"),
+const workspaceFlags = z.object({
+  url: z.string().optional(),
+  token: z.string().optional(),
+  template: z.string().trim().min(1, "--template needs a template name or id").optional(),
+  param: z.array(z.string()).default([]),
 });
 
 function readArgs(args: string[]) {
@@ -49,21 +52,21 @@ function readArgs(args: string[]) {
 
 function parse(args: string[]) {
   const parsed = readArgs(args);
-  const common = commonFlags.safeParse({ url: parsed.values.url ?? process.env.CHATD_URL, token: parsed.values.token ?? process.env.CHATD_TOKEN ?? "" });
-  if (!common.success) throw new UsageError(common.error.issues.map((issue) => issue.message).join("; "));
+  const flags = workspaceFlags.safeParse(parsed.values);
+  if (!flags.success) throw new UsageError(flags.error.issues.map((issue) => issue.message).join("; "));
   const parameters: Record<string, string> = {};
-  for (const pair of parsed.values.param ?? []) {
+  for (const pair of flags.data.param) {
     const at = pair.indexOf("=");
     if (at <= 0) throw new UsageError(`--param takes name=value, got "${pair}"`);
     parameters[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  return { client: new ChatdClient({ baseUrl: common.data.url, token: common.data.token }), positionals: parsed.positionals, template: parsed.values.template, parameters };
+  return { flags: flags.data, positionals: parsed.positionals, template: flags.data.template, parameters };
 }
 
 async function resolveWorkspace(client: ChatdClient, ref: string) {
   if (isUuid(ref)) return client.workspace(ref);
   const found = (await client.workspaces({ owner: "me", query: ref })).find((workspace) => workspace.name === ref.toLowerCase());
-  if (!found) throw new ChatdError(404, `no workspace of yours is named "${ref}"`);
+  if (!found) throw new CliFailure(`no workspace of yours is named "${ref}" (see chatd workspaces list)`);
   return found;
 }
 
@@ -88,8 +91,8 @@ async function waitFor(client: ChatdClient, workspaceId: string, buildId: string
   }
 }
 
-async function run(command: string | undefined, args: string[]): Promise<number> {
-  const { client, positionals, template, parameters } = parse(args);
+async function run(command: string | undefined, client: ChatdClient, parsed: Omit<ReturnType<typeof parse>, "client" | "connection">): Promise<number> {
+  const { positionals, template, parameters } = parsed;
   if (command === "templates") {
     for (const t of await client.templates()) {
       process.stdout.write(`${t.name}\t${t.display_name || t.name}\t${t.provisioner}${t.isolated === false ? " (not isolated)" : ""}\t${t.id}\n`);
@@ -109,7 +112,7 @@ async function run(command: string | undefined, args: string[]): Promise<number>
       const templates = await client.templates();
       const wanted = template ?? "local";
       const chosen = templates.find((t) => t.name === wanted || t.id === wanted);
-      if (!chosen) throw new ChatdError(404, `no template named "${wanted}" (see chatd templates)`);
+      if (!chosen) throw new CliFailure(`no template named "${wanted}" (see chatd templates)`);
       const workspace = await client.createWorkspace({ template_id: chosen.id, name: ref, parameters });
       const build = workspace.latest_build;
       if (build && !(await waitFor(client, workspace.id, build.id, true))) return 1;
@@ -130,11 +133,14 @@ async function run(command: string | undefined, args: string[]): Promise<number>
 }
 
 export async function runWorkspaces(command: "workspaces" | "templates", args: string[]): Promise<number> {
-  try {
-    return await run(command === "templates" ? "templates" : undefined, args);
-  } catch (error) {
-    if (!(error instanceof ChatdError)) throw error;
-    process.stderr.write(`chatd: ${error.describe()}\n`);
-    return 1;
+  const parsed = parse(args);
+  if (command === "workspaces") {
+    // Mistakes in the subcommand are usage errors, found before the server is asked anything.
+    const [sub, ref, ...extra] = parsed.positionals;
+    const known = sub === "list" ? ref === undefined : ["create", "start", "stop", "delete"].includes(sub ?? "") && ref !== undefined;
+    if (!known || extra.length > 0) throw new UsageError(USAGE);
   }
+  const connection = resolveConnection(parsed.flags);
+  const client = cliClient(connection);
+  return runClientCommand(() => run(command === "templates" ? "templates" : undefined, client, parsed), () => connection.url);
 }
