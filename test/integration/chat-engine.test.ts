@@ -50,6 +50,14 @@ afterAll(async () => {
   await t.close();
 });
 
+/** What an Anthropic Messages request carries, as far as the title assertions read it. */
+const titleRequestBody = z.object({
+  system: z.unknown(),
+  messages: z.array(z.object({ role: z.string(), content: z.unknown() })),
+  max_tokens: z.number(),
+  tools: z.unknown().optional(),
+});
+
 /** A title that is not the fallback title: no title request competes for scripted turns. */
 async function startChat(text: string, configId = modelConfigId, title = `test: ${text}`) {
   const { chat } = await createChat(t.server.database.db, t.server.daemon.hints, {
@@ -223,6 +231,15 @@ describe("titles", () => {
     expect(history.map((m) => messageParts(m)[0]?.text)).toEqual(["please fix the flaky login test in auth", "Here is the fix."]);
     const titleRequest = mock.requests.find((r) => !r.stream);
     expect(titleRequest?.model).toBe("claude-haiku-4-5");
+    // Anthropic's wire shape: the instructions in the top-level `system` field (the Messages API
+    // refuses a system role inside `messages`), the user's text fenced as data, no tools offered.
+    expect(titleRequest).toMatchObject({ format: "anthropic", path: "/v1/messages" });
+    const body = titleRequestBody.parse(titleRequest?.body);
+    expect(JSON.stringify(body.system)).toContain("You write the title of a conversation");
+    expect(body.messages.map((m) => m.role)).toEqual(["user"]);
+    expect(JSON.stringify(body.messages[0]?.content)).toContain("<message>\\nplease fix the flaky login test in auth\\n</message>");
+    expect(body.max_tokens).toBe(256);
+    expect(body.tools).toBeUndefined();
   });
 });
 

@@ -170,3 +170,20 @@ describe("Anthropic Messages", () => {
     expect(result.text).toBe("Found it.");
   });
 });
+
+describe("Anthropic Messages: requests the real API refuses", () => {
+  it("answers 400 to a system role inside messages, leaving the script alone; a top-level system is fine", async () => {
+    mock.enqueue({ parts: [{ type: "text", text: "scripted" }] });
+    const refused = await fetch(`${mock.baseUrls.anthropic}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": API_KEY },
+      body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }] }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining('messages.0.role: Unexpected role "system"') } });
+    expect(mock.pendingTurns).toBe(1);
+
+    const result = await generateText({ model: provider()("claude-haiku-4-5"), system: "be brief", prompt: "hi", maxRetries: 0 });
+    expect(result.text).toBe("scripted");
+  });
+});

@@ -8,6 +8,7 @@
  * `web_search` followed by a `web_search_tool_result` block. Usage follows Anthropic's
  * convention: `input_tokens` excludes cache reads and writes, which are reported separately.
  */
+import { z } from "zod";
 import type { ResolvedTurn } from "./script.js";
 import { splitInto, textDeltas } from "./script.js";
 import { lastTextOfRole, modelAndStreamSchema, sseEvent, type RenderContext, type WireFormat } from "./wire.js";
@@ -169,9 +170,18 @@ function errorBody(status: number, message: string) {
   return { type: "error", error: { type: errorTypes[status] ?? "api_error", message } };
 }
 
+const anthropicRolesSchema = z.object({ messages: z.array(z.object({ role: z.string() })) });
+
 export const anthropic: WireFormat = {
   format: "anthropic",
   match: (pathname) => (pathname.endsWith("/messages") ? {} : undefined),
+  invalidRequest(body) {
+    // The Messages API takes instructions only in the top-level `system` field.
+    const parsed = anthropicRolesSchema.safeParse(body);
+    if (!parsed.success) return undefined;
+    const index = parsed.data.messages.findIndex((message) => message.role !== "user" && message.role !== "assistant");
+    return index === -1 ? undefined : `messages.${index}.role: Unexpected role "${parsed.data.messages[index]?.role}". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`;
+  },
   describe(body) {
     const head = modelAndStreamSchema.parse(body);
     const messages = typeof body === "object" && body !== null && "messages" in body ? body.messages : undefined;

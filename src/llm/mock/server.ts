@@ -138,8 +138,10 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     const { wire, match } = routed;
     const body = parseJson(await readBody(req));
     const info = wire.describe(body, match);
-    // A request the mock cannot read answers with an error and leaves the script alone.
-    const source = body === null ? undefined : queue.shift();
+    const invalid = body === null ? undefined : wire.invalidRequest?.(body);
+    // A request the mock cannot read, or the provider would refuse, answers with an error and
+    // leaves the script alone.
+    const source = body === null || invalid !== undefined ? undefined : queue.shift();
     const recorded: RecordedRequest = {
       format: wire.format,
       method: req.method,
@@ -148,12 +150,16 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       body,
       stream: info.stream,
       model: info.model,
-      answeredBy: body === null ? "error" : source === undefined && options.fallback === undefined ? "default" : "script",
+      answeredBy: body === null || invalid !== undefined ? "error" : source === undefined && options.fallback === undefined ? "default" : "script",
     };
     record(recorded);
     const headers = wire.responseHeaders(nextId("req_"));
     if (body === null) {
       sendJson(res, 400, wire.errorBody(400, "mock-llm: the request body is not JSON"), headers);
+      return;
+    }
+    if (invalid !== undefined) {
+      sendJson(res, 400, wire.errorBody(400, invalid), headers);
       return;
     }
     let turn: ResolvedTurn;

@@ -31,6 +31,12 @@ export interface WireFormat {
   /** Recognises the request path (without query); returns the model named in the path, if any. */
   match(pathname: string): { modelFromPath?: string; streamFromPath?: boolean } | undefined;
   describe(body: unknown, route: { modelFromPath?: string; streamFromPath?: boolean }): RequestInfo;
+  /**
+   * Why the real provider would refuse this body with a 400, for the mistakes clients make (a
+   * system role inside Anthropic's `messages`), or undefined. Keeps tests from passing on a
+   * request the real service would reject.
+   */
+  invalidRequest?(body: unknown): string | undefined;
   /** The SSE frames of a streamed answer; each frame is one "chunk" for fault counting. */
   streamFrames(turn: ResolvedTurn, ctx: RenderContext): string[];
   jsonBody(turn: ResolvedTurn, ctx: RenderContext): unknown;
