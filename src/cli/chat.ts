@@ -102,7 +102,8 @@ function describe(error: unknown): string {
 
 /**
  * Ctrl-C: the first press interrupts the chat through the API, the second exits. A chat still
- * pending cannot be interrupted (the server leaves it to run), so it is asked again once it runs.
+ * pending cannot be interrupted (the server leaves it to run), and a server that is down cannot
+ * be asked: either way the interrupt is sent again once the chat is seen running.
  */
 function interruptOnCtrlC(client: ChatdClient, chatId: string, transcript: Transcript) {
   let presses = 0;
@@ -114,7 +115,12 @@ function interruptOnCtrlC(client: ChatdClient, chatId: string, transcript: Trans
         again = true;
         transcript.note("the chat has not started yet; it is interrupted as soon as it does");
       },
-      (error: unknown) => process.stderr.write(`chatd: could not interrupt the chat: ${describe(error)}; press Ctrl-C again to exit\n`),
+      (error: unknown) => {
+        // A refusal (no right to stop this chat) stays one; only an unreachable server is retried.
+        again = !(error instanceof ChatdError);
+        const retry = again ? "; trying again when the server is back" : "";
+        process.stderr.write(`chatd: could not interrupt the chat (${describe(error)})${retry}; press Ctrl-C again to exit\n`);
+      },
     );
   };
   const onSigint = () => {
@@ -198,37 +204,45 @@ async function printChat(client: ChatdClient, chatId: string, codes: { out: Code
     });
   };
   try {
-    await followChat(client, chatId, {
-      signal: stop.signal,
-      afterId: stored.at(-1)?.id ?? 0,
-      onEvent,
-      onReconnect: (delay, reason) => {
-        awaitingSnapshot = true;
-        transcript.reconnected();
-        transcript.end();
-        transcript.note(`[reconnecting in ${delay} ms: ${reason}]`);
-      },
-    });
+    try {
+      await followChat(client, chatId, {
+        signal: stop.signal,
+        afterId: stored.at(-1)?.id ?? 0,
+        onEvent,
+        onReconnect: (delay, reason) => {
+          awaitingSnapshot = true;
+          transcript.reconnected();
+          transcript.end();
+          transcript.note(`[reconnecting in ${delay} ms: ${reason}]`);
+        },
+      });
+    } finally {
+      transcript.end();
+    }
+    const chat = await client.getChat(chatId);
+    transcript.note(`[${chat.status}] cost: ${await costOf(client, chatId)}`);
+    if (final === "error" || chat.status === "error") {
+      process.stderr.write(`error: ${chat.last_error ?? "the agent failed"}\n`);
+      return 1;
+    }
+    if (ctrlC.interrupted) {
+      process.stderr.write("chatd: the chat was interrupted\n");
+      return EXIT_INTERRUPTED;
+    }
+    return 0;
   } finally {
-    transcript.end();
+    ctrlC.dispose();
   }
-  const chat = await client.getChat(chatId);
-  ctrlC.dispose();
-  let cost = 0;
+}
+
+/** What the chat cost so far, summed over its priced messages ("unpriced" without any). */
+async function costOf(client: ChatdClient, chatId: string): Promise<string> {
+  let micros = 0;
   let priced = false;
   for (const message of await history(client, chatId)) {
     if (message.total_cost_micros === undefined) continue;
-    cost += message.total_cost_micros;
+    micros += message.total_cost_micros;
     priced = true;
   }
-  transcript.note(`[${chat.status}] cost: ${priced ? `$${(cost / 1_000_000).toFixed(6)}` : "unpriced"}`);
-  if (final === "error" || chat.status === "error") {
-    process.stderr.write(`error: ${chat.last_error ?? "the agent failed"}\n`);
-    return 1;
-  }
-  if (ctrlC.interrupted) {
-    process.stderr.write("chatd: the chat was interrupted\n");
-    return EXIT_INTERRUPTED;
-  }
-  return 0;
+  return priced ? `$${(micros / 1_000_000).toFixed(6)}` : "unpriced";
 }

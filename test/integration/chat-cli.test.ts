@@ -259,7 +259,7 @@ describe("chatd chat across a server restart", () => {
     await stop();
     await waitForOutput(cli, "stderr", "[reconnecting");
     cli.child.kill("SIGINT");
-    await waitForOutput(cli, "stderr", "could not interrupt the chat: cannot reach the chatd server");
+    await waitForOutput(cli, "stderr", "could not interrupt the chat (cannot reach the chatd server");
     cli.child.kill("SIGINT");
     expect(await cli.exited).toBe(EXIT_INTERRUPTED);
     expect(cli.stderr()).toContain("exiting; the chat may still be running");
