@@ -48,6 +48,7 @@ export class ChatWorker {
   #ticking: Promise<void> | undefined;
   #tickAgain = false;
   #stopping = false;
+  #recovering: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
@@ -213,7 +214,18 @@ export class ChatWorker {
     }
   }
 
-  async recoverStale(): Promise<void> {
+  /**
+   * One sweep at a time: under load a sweep can outlast the interval, and a second one started
+   * beside it would only compete for the same rows.
+   */
+  recoverStale(): Promise<void> {
+    this.#recovering ??= this.#sweepStale().finally(() => {
+      this.#recovering = undefined;
+    });
+    return this.#recovering;
+  }
+
+  async #sweepStale(): Promise<void> {
     try {
       const recovered = await recoverStaleChats(this.deps.db, this.deps.hints, new Date(Date.now() - this.deps.settings.staleAfterMs));
       if (recovered.length > 0) this.deps.log.info({ chats: recovered }, "recovered chats whose worker stopped heartbeating");
@@ -227,6 +239,7 @@ export class ChatWorker {
     this.#stopping = true;
     clearInterval(this.#acquireTimer);
     clearInterval(this.#staleTimer);
+    await this.#recovering;
     await this.#unsubscribePending?.().catch(() => undefined);
     await this.#ticking;
     for (const run of this.#runs.values()) {

@@ -225,25 +225,35 @@ export async function finishRun(
 }
 
 /**
- * Stale recovery: running chats whose lease expired (their replica died) go back to `pending`.
- * Each is re-checked under its row lock, so a heartbeat that landed meanwhile wins.
+ * Chats handed back per recovery transaction. A dead replica can leave hundreds of running chats;
+ * one transaction per chat (as before) took seconds under load, so orphans waited well past their
+ * lease. A bounded batch keeps each transaction short while recovering the lot in a few.
+ */
+export const STALE_RECOVERY_BATCH = 200;
+
+/**
+ * Stale recovery: running chats whose lease expired (their replica died) go back to `pending`,
+ * a batch per transaction. Rows another transaction holds are skipped, not waited for: a
+ * heartbeat renewing the lease wins, and another replica's sweep is recovering them already.
+ * Locked rows are re-read by the lock, so a heartbeat that committed meanwhile is seen.
  */
 export async function recoverStaleChats(db: Database, hints: ChatHints, staleBefore: Date): Promise<string[]> {
-  const stale = await db
-    .select({ id: chats.id })
-    .from(chats)
-    .where(and(eq(chats.status, "running"), lt(chats.heartbeatAt, staleBefore)));
   const recovered: string[] = [];
-  for (const { id } of stale) {
-    const done = await transaction(db, async (tx) => {
-      const chat = await lockChat(tx, id);
-      if (chat.status !== "running" || !chat.heartbeatAt || chat.heartbeatAt >= staleBefore) return false;
-      await writeStatus(tx, hints, chat, "pending");
-      return true;
+  for (;;) {
+    const batch = await transaction(db, async (tx) => {
+      const stale = await tx
+        .select()
+        .from(chats)
+        .where(and(eq(chats.status, "running"), lt(chats.heartbeatAt, staleBefore)))
+        .orderBy(asc(chats.heartbeatAt), asc(chats.id))
+        .limit(STALE_RECOVERY_BATCH)
+        .for("update", { skipLocked: true });
+      for (const chat of stale) await writeStatus(tx, hints, chat, "pending");
+      return stale.map((chat) => chat.id);
     });
-    if (done) recovered.push(id);
+    recovered.push(...batch);
+    if (batch.length < STALE_RECOVERY_BATCH) return recovered;
   }
-  return recovered;
 }
 
 export class ArchiveStateError extends Error {
