@@ -9,6 +9,11 @@
  *    durable messages after `after_id`, then the queue if it is not empty;
  * 3. then live events, durable ones re-read from the database in hint order by a cursor (only
  *    rows after the last one sent: catch-up never re-reads the history).
+ *
+ * Every event leaves through one serialized chain per viewer, in the order this replica received
+ * what caused it (a hub part, a pubsub hint). A part never overtakes a stored message whose hint
+ * came first while that message is being read, so every viewer of a chat on this replica gets
+ * the same sequence, however long its own reads take.
  */
 import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import type { Database } from "../db/client.js";
@@ -129,10 +134,14 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
 
   // Parts pass one gate whichever way they come, so none is sent twice.
   const gate = new PartGate(resume.afterPart);
+  const deliver = (events: StreamEvent[]) => {
+    if (snapshotSent) socket.push(...events);
+    else early.push(...events);
+  };
   const sendPart = (event: StreamEvent) => {
+    // Admitted at arrival (the gate's order is arrival order), sent in turn with the hints.
     if (!gate.admit(event)) return;
-    if (snapshotSent) socket.push(event);
-    else early.push(event);
+    enqueue(async () => deliver([event]));
   };
 
   let relay: { workerId: string; connection?: RelayConnection } | undefined;
@@ -196,8 +205,7 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
       if (h.queue_update) events.push(await readQueue());
       if (h.retry) events.push({ type: "retry", chat_id: chatId, retry: h.retry });
       if (h.error) events.push({ type: "error", chat_id: chatId, error: { message: h.error } });
-      if (snapshotSent) socket.push(...events);
-      else early.push(...events);
+      deliver(events);
     });
   };
 
@@ -219,23 +227,22 @@ export async function runChatStream(deps: ChatStreamDeps, chatId: string, socket
 
   try {
     const status = await readStatus();
-    // Messages first read under the same serialized chain as hints, so none is sent twice.
-    const snapshot: StreamEvent[] = [];
+    // Read and sent inside the chain: what was enqueued before goes out right after it (early),
+    // what is enqueued after goes out directly, and no message is sent twice.
     await new Promise<void>((resolve, reject) => {
       enqueue(async () => {
         try {
-          snapshot.push(...(status ? [status] : []), ...parts, ...(await readMessages()));
+          const snapshot: StreamEvent[] = [...(status ? [status] : []), ...parts, ...(await readMessages())];
           const queue = await readQueue();
           if (queue.type === "queue_update" && queue.queued_messages.length > 0) snapshot.push(queue);
+          socket.push(...snapshot, ...early.splice(0));
+          snapshotSent = true;
           resolve();
         } catch (error) {
           reject(error);
         }
       });
     });
-    socket.push(...snapshot);
-    snapshotSent = true;
-    socket.push(...early.splice(0));
     followWorker();
   } catch {
     socket.fail("failed to load initial snapshot");
