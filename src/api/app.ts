@@ -3,13 +3,13 @@
  * UI. Pure construction: listening and shutdown are the server's job (server/).
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./context.js";
 import { HttpError } from "./errors.js";
 import { authentication, requestContext } from "./middleware.js";
+import { readBodyFirst, type BodyLimit } from "./body-limit.js";
 import { RouteRegistry } from "./route.js";
 import { registerAuthRoutes } from "./routes/auth.js";
-import { isChatFileUpload, registerChatRoutes } from "./routes/chats.js";
+import { CHAT_FILE_BODY_LIMIT, isChatFileUpload, registerChatRoutes } from "./routes/chats.js";
 import { registerStreamRoutes } from "./routes/streams.js";
 import { registerWorkspaceAgentRoutes } from "./routes/workspace-agents.js";
 import { registerChatGitRoutes } from "./routes/chats-git.js";
@@ -27,7 +27,7 @@ import { registerWebUi } from "./static.js";
 import { ForbiddenError } from "../rbac/policy.js";
 import { UserServiceError } from "../users/errors.js";
 
-/** JSON bodies up to 4 MiB (PRODUCT.md); uploads have their own, larger limit on their routes. */
+/** JSON bodies up to 4 MiB (PRODUCT.md); uploads have their own, larger limit (chats-files.ts). */
 export const JSON_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface BuiltApp {
@@ -38,12 +38,12 @@ export interface BuiltApp {
 export function buildApp(services: ApiServices): BuiltApp {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext(services));
-  const jsonBodyLimit = bodyLimit({
-    maxSize: JSON_BODY_LIMIT_BYTES,
-    onError: (c) => c.json({ message: `Request body is too large; the limit is ${JSON_BODY_LIMIT_BYTES / (1024 * 1024)} MiB.` }, 413),
-  });
-  // File uploads are larger than any JSON body; their route applies its own limit.
-  app.use("/api/*", (c, next) => (isChatFileUpload(c.req.method, c.req.path) ? next() : jsonBodyLimit(c, next)));
+  const jsonBodyLimit: BodyLimit = {
+    bytes: JSON_BODY_LIMIT_BYTES,
+    tooLarge: (c) => c.json({ message: `Request body is too large; the limit is ${JSON_BODY_LIMIT_BYTES / (1024 * 1024)} MiB.` }, 413),
+  };
+  // Every path, before authentication: a refusal must never leave part of a body unread.
+  app.use("*", readBodyFirst((c) => (isChatFileUpload(c.req.method, c.req.path) ? CHAT_FILE_BODY_LIMIT : jsonBodyLimit)));
   app.use("/api/*", authentication(services));
 
   const routes = new RouteRegistry(app);

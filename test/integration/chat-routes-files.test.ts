@@ -129,7 +129,7 @@ describe("upload", () => {
     over.set(PNG);
     const sized = await upload(alice, over);
     expect([sized.status, field(sized.json, "message")]).toEqual([413, "File too large."]);
-    // The unread rest of the body ends the connection; the client is told not to reuse it.
+    // After a 413 the server closes the connection, and says so.
     expect(sized.headers.get("connection")).toBe("close");
 
     // Chunked (no Content-Length): the limit is enforced while reading.

@@ -1,11 +1,10 @@
 /**
  * Chat file upload and download (behavior.md section 3, `/files`). Uploads are raw image bytes,
- * up to 10 MiB: this path is exempt from the app-wide 4 MiB JSON limit (see app.ts) and carries
- * its own. Both the declared Content-Type and the sniffed bytes must be an allowed image, and the
- * sniffed type is stored and served, so nothing but those images is ever served from our origin.
+ * up to 10 MiB: this path gets its own limit instead of the app-wide 4 MiB JSON one (app.ts).
+ * Both the declared Content-Type and the sniffed bytes must be an allowed image, and the sniffed
+ * type is stored and served, so nothing but those images is ever served from our origin.
  */
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { chatFiles } from "../../db/schema/index.js";
@@ -23,6 +22,7 @@ import { badRequest, forbidden, notFound } from "../errors.js";
 import { requireActor, type AppEnv } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
+import type { BodyLimit } from "../body-limit.js";
 import { CHATS_PATH, isUuid } from "./chats-common.js";
 import { idField, uploadChatFileResponseSchema } from "../../sdk/schemas/chats.js";
 
@@ -30,28 +30,21 @@ export const CHAT_FILES_PATH = `${CHATS_PATH}/files`;
 /** Served files never change (a new upload gets a new id), so browsers may keep them for a year. */
 const FILE_CACHE_CONTROL = "private, max-age=31536000, immutable";
 
-/** The upload route, which the app-wide JSON body limit must let through to its own limit. */
+/** The upload route, whose body may be larger than the app-wide JSON limit. */
 export function isChatFileUpload(method: string, path: string): boolean {
   return method === "POST" && path === CHAT_FILES_PATH;
 }
+
+/** Applied by the app before authentication, like every body limit (api/body-limit.ts). */
+export const CHAT_FILE_BODY_LIMIT: BodyLimit = {
+  bytes: MAX_CHAT_FILE_BYTES,
+  tooLarge: (c) => c.json({ message: "File too large.", detail: `Maximum file size is ${MAX_CHAT_FILE_BYTES} bytes.` }, 413),
+};
 
 const unsupportedType = () => badRequest("Unsupported file type.", `Allowed types: ${ALLOWED_CHAT_FILE_TYPES.join(", ")}.`);
 
 export function registerChatFileRoutes(routes: RouteRegistry, services: ApiServices): void {
   const { db } = services.database;
-
-  routes.app.post(
-    CHAT_FILES_PATH,
-    bodyLimit({
-      maxSize: MAX_CHAT_FILE_BYTES,
-      onError: (c) => {
-        // The rest of the body is never read, so this connection cannot carry another request:
-        // say so, or a client reusing it sees its next request fail.
-        c.header("Connection", "close");
-        return c.json({ message: "File too large.", detail: `Maximum file size is ${MAX_CHAT_FILE_BYTES} bytes.` }, 413);
-      },
-    }),
-  );
 
   routes.add({
     method: "post",
@@ -69,7 +62,7 @@ export function registerChatFileRoutes(routes: RouteRegistry, services: ApiServi
     handler: async ({ c }) => {
       const actor = requireActor(c);
       if (!can(actor.subject, "create", { type: "chat_file", ownerId: actor.user.id })) throw forbidden();
-      // Refuse by the declared type before reading a byte of the body.
+      // The declared type is checked first, the sniffed bytes second: both must be allowed.
       if (!isAllowedChatFileType(baseMediaType(c.req.header("Content-Type")))) throw unsupportedType();
       const data = Buffer.from(await c.req.arrayBuffer());
       const sniffed = sniffChatFileType(data);

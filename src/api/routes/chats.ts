@@ -11,7 +11,7 @@ import { registerChatCoreRoutes } from "./chats-core.js";
 import { registerChatFileRoutes } from "./chats-files.js";
 import { registerChatMessageRoutes } from "./chats-messages.js";
 
-export { isChatFileUpload } from "./chats-files.js";
+export { CHAT_FILE_BODY_LIMIT, isChatFileUpload } from "./chats-files.js";
 
 export function registerChatRoutes(routes: RouteRegistry, services: ApiServices): void {
   const hints = pubsubHints(services.pubsub);
