@@ -61,7 +61,37 @@ export interface RegisteredRoute {
   response?: AnySchema;
 }
 
+/**
+ * The dotted path of the first string (or object key) holding a NUL character, if any. Text and
+ * jsonb columns cannot store NUL, so such a value would reach the database only to fail there
+ * with a 500. Walked with a stack, not recursion: the value may be nested thousands deep.
+ */
+function nulPath(value: unknown): string | undefined {
+  const stack: Array<{ value: unknown; path: string }> = [{ value, path: "" }];
+  const join = (path: string, key: string | number) => (path === "" ? String(key) : `${path}.${key}`);
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (current === undefined) break;
+    if (typeof current.value === "string") {
+      if (current.value.includes("\u0000")) return current.path;
+    } else if (Array.isArray(current.value)) {
+      current.value.forEach((item, index) => stack.push({ value: item, path: join(current.path, index) }));
+    } else if (typeof current.value === "object" && current.value !== null) {
+      for (const [key, item] of Object.entries(current.value)) {
+        if (key.includes("\u0000")) return join(current.path, key);
+        stack.push({ value: item, path: join(current.path, key) });
+      }
+    }
+  }
+  return undefined;
+}
+
 function parseWith<S extends AnySchema>(schema: S, value: unknown, where: string): z.output<S> {
+  const withNul = nulPath(value);
+  if (withNul !== undefined) {
+    const field = [where === "body" ? undefined : where, withNul].filter((part) => part !== undefined && part !== "").join(".") || where;
+    throw badRequest(where === "body" ? "Validation failed." : `Invalid ${where}.`, undefined, [{ field, detail: "Must not contain NUL characters." }]);
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const validations = validationsFromZod(result.error, where === "body" ? undefined : where);

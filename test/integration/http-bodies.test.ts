@@ -2,7 +2,8 @@
  * Request bodies and the connection they arrive on (issue 11 defects 1 and 2): every request
  * is answered, including those refused before their body matters (401, 404) and those over a
  * body limit (413, after the body was read), and the client can read that answer: no EPIPE, no
- * "socket hang up", no keep-alive connection closed under the next request.
+ * "socket hang up", no keep-alive connection closed under the next request. Also: NUL
+ * characters, which no text column can store, are refused with 400 instead of failing with 500.
  */
 import http from "node:http";
 import net from "node:net";
@@ -11,7 +12,7 @@ import { JSON_BODY_LIMIT_BYTES } from "../../src/api/app.js";
 import { DRAIN_LIMIT_BYTES } from "../../src/api/body-limit.js";
 import { MAX_CHAT_FILE_BYTES } from "../../src/chats/files.js";
 import { rawRequest, sendWholeThenRead, type RawOutcome, type RawRequest } from "../helpers/raw-http.js";
-import { field, startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
+import { field, startTestServer, validationFields, type TestServer, type TestUser } from "../helpers/server.js";
 
 const UPLOAD = "/api/experimental/chats/files";
 const MODEL_CONFIGS = "/api/experimental/chats/model-configs";
@@ -129,5 +130,31 @@ describe("bodies nobody needed", () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+describe("NUL characters", () => {
+  const auth = () => ({ Authorization: `Bearer ${owner.token}`, "Content-Type": "application/json" });
+
+  it("refuses a NUL in a path or query parameter with 400 naming it, before any query", async () => {
+    const path = await send({ method: "PUT", path: "/api/v2/users/%00/status/activate", headers: auth() });
+    expect(path.status).toBe(400);
+    expect(validationFields(path.json)).toEqual(["path.user"]);
+    expect((await send({ method: "GET", path: "/api/v2/templates/a%00b", headers: auth() })).status).toBe(400);
+    expect((await send({ method: "DELETE", path: "/api/v2/groups/a%00b/members/me", headers: auth() })).status).toBe(400);
+    const query = await send({ method: "GET", path: "/api/v2/workspaces?q=a%00", headers: auth() });
+    expect(query.status).toBe(400);
+    expect(validationFields(query.json)).toEqual(["query.q"]);
+  });
+
+  it("refuses a NUL anywhere in a JSON body with 400 naming the field, and stores nothing", async () => {
+    const response = await send({ method: "POST", path: MODEL_CONFIGS, headers: auth(), body: JSON.stringify({ provider: "anthropic", model: "a\u0000b", context_limit: 1000 }) });
+    expect(response.status).toBe(400);
+    expect(validationFields(response.json)).toEqual(["model"]);
+    const nested = await send({ method: "POST", path: "/api/v2/templates", headers: auth(), body: JSON.stringify({ name: "nul", parameters: [{ name: "p", type: "string", description: "\u0000" }] }) });
+    expect(validationFields(nested.json)).toEqual(["parameters.0.description"]);
+    const key = await send({ method: "POST", path: "/api/v2/groups", headers: auth(), body: JSON.stringify({ name: "nul", "x\u0000": 1 }) });
+    expect(key.status).toBe(400);
+    expect((await t.request(MODEL_CONFIGS, { token: owner.token })).body).toEqual([]);
   });
 });
