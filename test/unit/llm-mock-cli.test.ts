@@ -93,18 +93,20 @@ describe("mock-llm CLI", () => {
       expect(output().stdout).toContain(`anthropic      ${url}/v1 `);
       expect(output().stdout).toContain(`google         ${url}/v1beta `);
 
-      const ask = async (text: string) => {
+      const ask = async (text: string, stream: boolean) => {
         const response = await fetch(`${url}/v1/chat/completions`, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: "Bearer sk-cli-secret-key" },
-          body: JSON.stringify({ model: "gpt-cli", messages: [{ role: "user", content: text }] }),
+          body: JSON.stringify({ model: "gpt-cli", stream, messages: [{ role: "user", content: text }] }),
         });
-        return (await response.text()).includes(`"content":${JSON.stringify(text === "first" ? "scripted hello" : text)}`);
+        return response.text();
       };
-      expect(await ask("first")).toBe(true);
-      expect(await ask("echo me")).toBe(true);
+      // A non-streamed request (a title) is echoed and leaves the scripted turn for the chat step.
+      expect(await ask("title me", false)).toContain('"content":"title me"');
+      expect(await ask("first", true)).toContain('"scripted');
+      expect(await ask("echo me", false)).toContain('"content":"echo me"');
       await waitForStdout(child, output, /openai-chat gpt-cli json -> default/);
-      expect(output().stdout).toMatch(/openai-chat gpt-cli json -> script \(0 left\)/);
+      expect(output().stdout).toMatch(/openai-chat gpt-cli stream -> script \(0 left\)/);
       expect(output().stdout).not.toContain("sk-cli-secret-key");
 
       child.kill("SIGTERM");
@@ -130,5 +132,35 @@ describe("mock-llm CLI", () => {
     const badPort = startCli(["--port", "abc"]);
     expect(await exited(badPort.child)).toBe(2);
     expect(badPort.output().stderr).toContain("--port must be a non-negative integer");
+  });
+});
+
+describe("scripts run by hand", () => {
+  it("the README's example script parses, and its tool names are chatd's workspace tools", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const turns = parseScript(await readFile("examples/mock-tools.json", "utf8"), "examples/mock-tools.json");
+    const calls = turns.flatMap((turn) => (turn.parts ?? []).flatMap((part) => (part.type === "tool-call" ? [part.name] : [])));
+    expect(calls).toEqual(["create_workspace", "write_file", "execute"]);
+  });
+
+  it("streamedTurnsOnly: a title request (not streamed) is echoed and leaves the scripted step for the chat", async () => {
+    const { startMockLlm } = await import("../../src/llm/mock/index.js");
+    const mock = await startMockLlm({ streamedTurnsOnly: true, turns: [{ parts: [{ type: "text", text: "scripted step" }] }] });
+    try {
+      const post = (stream: boolean) =>
+        fetch(`${mock.baseUrls.anthropic}/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", max_tokens: 16, stream, messages: [{ role: "user", content: "title this" }] }),
+        });
+      const title = await (await post(false)).text();
+      expect(title).toContain("title this");
+      expect(mock.pendingTurns).toBe(1);
+      expect(await (await post(true)).text()).toContain('"scripted');
+      expect(mock.pendingTurns).toBe(0);
+      expect(mock.requests.map((r) => r.answeredBy)).toEqual(["default", "script"]);
+    } finally {
+      await mock.close();
+    }
   });
 });

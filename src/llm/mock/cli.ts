@@ -15,8 +15,10 @@ Usage: npm run mock-llm -- [flags]
 
   --port n          port to listen on (default 11435; 0 picks a free one)
   --host address    address to listen on (default 127.0.0.1)
-  --script file     JSON script: an array of turns (or {"turns": [...]}) answered in order
-                    before falling back to echoing the user's last message
+  --script file     JSON script: an array of turns (or {"turns": [...]}) answering chat
+                    steps (streamed requests) in order, then echoing the user's last message;
+                    titles and summaries (not streamed) are always echoed, so they never take
+                    a scripted turn. Example: examples/mock-tools.json
   --delay-ms n      delay before each streamed chunk of turns that set none (default 20)
   --quiet           do not log requests
   --help            show this help
@@ -71,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
       port,
       host: values.host,
       turns,
+      streamedTurnsOnly: true,
       defaultChunkDelayMs: delay,
       onRequest: (request) => {
         if (!quiet) process.stdout.write(`${describe(request, mock?.pendingTurns ?? 0)}\n`);

@@ -60,6 +60,12 @@ export interface MockLlmOptions {
    * and each turn has to be derived from the conversation the request carries.
    */
   fallback?: (request: RecordedRequest) => MockTurn;
+  /**
+   * Queued turns answer streamed requests only; non-streamed ones (chatd's titles and summaries)
+   * get the default echo. For scripts run by hand (`npm run mock-llm --script`), where a title
+   * request racing the first step must not take the step's scripted tool call.
+   */
+  streamedTurnsOnly?: boolean;
 }
 
 export interface MockLlm {
@@ -141,7 +147,8 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     const invalid = body === null ? undefined : wire.invalidRequest?.(body);
     // A request the mock cannot read, or the provider would refuse, answers with an error and
     // leaves the script alone.
-    const source = body === null || invalid !== undefined ? undefined : queue.shift();
+    const skipsQueue = body === null || invalid !== undefined || (options.streamedTurnsOnly === true && !info.stream);
+    const source = skipsQueue ? undefined : queue.shift();
     const recorded: RecordedRequest = {
       format: wire.format,
       method: req.method,
@@ -150,7 +157,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       body,
       stream: info.stream,
       model: info.model,
-      answeredBy: body === null || invalid !== undefined ? "error" : source === undefined && options.fallback === undefined ? "default" : "script",
+      answeredBy: body === null || invalid !== undefined ? "error" : source === undefined && (options.fallback === undefined || skipsQueue) ? "default" : "script",
     };
     record(recorded);
     const headers = wire.responseHeaders(nextId("req_"));
@@ -164,7 +171,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     }
     let turn: ResolvedTurn;
     try {
-      const chosen = source ?? options.fallback;
+      const chosen = source ?? (skipsQueue ? undefined : options.fallback);
       const parsed =
         chosen === undefined ? defaultTurn(info.lastUserText) : typeof chosen === "function" ? parseTurn(chosen(recorded)) : chosen;
       turn = resolveTurn(parsed, body, options.defaultChunkDelayMs ?? 0);
