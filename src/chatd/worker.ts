@@ -49,6 +49,7 @@ export class ChatWorker {
   #tickAgain = false;
   #stopping = false;
   #recovering: Promise<void> | undefined;
+  #recoverNext: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
@@ -216,13 +217,23 @@ export class ChatWorker {
 
   /**
    * One sweep at a time: under load a sweep can outlast the interval, and a second one started
-   * beside it would only compete for the same rows.
+   * beside it would only compete for the same rows. A call during a sweep gets the next one
+   * (shared by every caller meanwhile), so what it waits for started after it was made.
    */
   recoverStale(): Promise<void> {
-    this.#recovering ??= this.#sweepStale().finally(() => {
+    const running = this.#recovering;
+    if (running) {
+      this.#recoverNext ??= running.then(() => {
+        this.#recoverNext = undefined;
+        return this.recoverStale();
+      });
+      return this.#recoverNext;
+    }
+    const sweep = this.#sweepStale().finally(() => {
       this.#recovering = undefined;
     });
-    return this.#recovering;
+    this.#recovering = sweep;
+    return sweep;
   }
 
   async #sweepStale(): Promise<void> {
@@ -239,7 +250,7 @@ export class ChatWorker {
     this.#stopping = true;
     clearInterval(this.#acquireTimer);
     clearInterval(this.#staleTimer);
-    await this.#recovering;
+    await (this.#recoverNext ?? this.#recovering);
     await this.#unsubscribePending?.().catch(() => undefined);
     await this.#ticking;
     for (const run of this.#runs.values()) {

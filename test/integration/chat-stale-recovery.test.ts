@@ -5,7 +5,14 @@
  * batches, leaves live leases alone, and skips a row someone holds instead of waiting for it.
  */
 import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { ChatEventHub } from "../../src/chatd/events.js";
+import { ChatWorker } from "../../src/chatd/worker.js";
+import type { ChatHints } from "../../src/chats/hints.js";
+import { chats } from "../../src/db/schema/index.js";
+import { createPubsub } from "../../src/pubsub/index.js";
 import { recoverStaleChats, STALE_RECOVERY_BATCH } from "../../src/chats/state.js";
 import { lockChat } from "../../src/chats/store.js";
 import { transaction } from "../../src/db/transaction.js";
@@ -64,5 +71,51 @@ describe("stale recovery", () => {
     }
     // The held chat is handed back by the next sweep.
     expect(await recoverStaleChats(db, recordingHints(), staleBefore())).toEqual([held.id]);
+  });
+
+  // A sweep is held open mid-transaction while another connection writes: PostgreSQL only.
+  it.runIf(testDatabaseKind() === "postgres")("a sweep asked for during another recovers what went stale after that one began", async () => {
+    const db = database.handle.db;
+    const fixture = await chatFixture(db);
+    const first = await chatIn(db, fixture, "running", { workerId: randomUUID(), heartbeatAt: expired() });
+    const later = await chatIn(db, fixture, "running", { workerId: randomUUID() });
+    const inSweep = deferred();
+    const release = deferred();
+    const recorded = recordingHints();
+    const hints: ChatHints = {
+      ...recorded,
+      // Holds the first sweep inside its transaction, after it chose what to recover.
+      stream: async (tx, chatId, hint) => {
+        if (chatId === first.id && hint.status === "pending") {
+          inSweep.resolve();
+          await release.promise;
+        }
+        return recorded.stream(tx, chatId, hint);
+      },
+    };
+    const pubsub = createPubsub(database.handle, { onError: () => undefined });
+    const worker = new ChatWorker({
+      db,
+      pubsub,
+      hints,
+      hub: new ChatEventHub(),
+      log: pino({ level: "silent" }),
+      workerId: randomUUID(),
+      settings: { acquireIntervalMs: 60_000, acquireBatchSize: 10, heartbeatIntervalMs: 60_000, staleAfterMs: LEASE_MS, maxRunningChats: 0 },
+      runner: async () => ({ status: "waiting" }),
+    });
+    try {
+      const firstSweep = worker.recoverStale();
+      await inSweep.promise;
+      await db.update(chats).set({ heartbeatAt: expired() }).where(eq(chats.id, later.id));
+      const secondSweep = worker.recoverStale();
+      release.resolve();
+      await Promise.all([firstSweep, secondSweep]);
+      expect((await reloadChat(db, first.id)).status).toBe("pending");
+      expect((await reloadChat(db, later.id)).status).toBe("pending");
+    } finally {
+      release.resolve();
+      await pubsub.close();
+    }
   });
 });
