@@ -285,11 +285,11 @@ export class WorkspaceService {
     return deleteShare(this.db, subject, workspaceId, userRef);
   }
 
-  async #templateForNewWorkspace(templateId: string) {
+  /** By id or by name: models (create_workspace) and scripts know templates by the names list_templates shows. */
+  async #templateForNewWorkspace(templateRef: string) {
     const invalid = (detail: string) => new WorkspaceInputError("Invalid template.", detail, [{ field: "template_id", detail }]);
-    if (!isUuid(templateId)) throw invalid("Not a template id.");
-    const template = await findTemplate(this.db, templateId).catch((error: unknown) => {
-      throw error instanceof TemplateNotFoundError ? invalid("No template with this id.") : error;
+    const template = await findTemplate(this.db, templateRef).catch((error: unknown) => {
+      throw error instanceof TemplateNotFoundError ? invalid(isUuid(templateRef) ? "No template with this id." : `No template named "${templateRef}".`) : error;
     });
     if (template.deprecated) throw invalid(`Template "${template.name}" is deprecated and takes no new workspaces.`);
     return template;

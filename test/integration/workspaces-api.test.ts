@@ -258,3 +258,16 @@ describe("workspaces", () => {
     expect((await t.request("/api/v2/workspaces/00000000-0000-4000-8000-000000000000", { token: member.token })).status).toBe(404);
   });
 });
+
+describe("templates by name", () => {
+  it("a workspace can name its template (what create_workspace's model and scripts know); an unknown name is a 400", async () => {
+    const created = await t.request("/api/v2/workspaces", { method: "POST", token: member.token, body: { template_id: "local", name: "by-name" } });
+    expect(created.status).toBe(201);
+    const local = await t.request("/api/v2/templates/local", { token: member.token });
+    expect(field(created.body, "template_id")).toBe(field(local.body, "id"));
+    const unknown = await t.request("/api/v2/workspaces", { method: "POST", token: member.token, body: { template_id: "no-such-template", name: "nope" } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ message: "Invalid template.", validations: [{ field: "template_id", detail: 'No template named "no-such-template".' }] });
+    await waitForWorkspaceBuild(t, member.token, String(field(created.body, "id")));
+  });
+});

@@ -132,7 +132,7 @@ export function provisioningTools(deps: WorkspaceToolDeps): ChatTool[] {
     description:
       "Create a workspace for this chat from a template (see list_templates and read_template) and wait until it is ready. Call it before using execute, read_file or write_file when the chat has no workspace. If the chat already has one, this reports it instead of creating another.",
     inputSchema: z.object({
-      template_id: z.string().min(1),
+      template_id: z.string().min(1).describe("The template's id or name (from list_templates)."),
       name: z.string().max(64).optional().describe("Workspace name; lowercase letters, digits and hyphens. Default: <template>-<random>."),
       parameters: parameterValuesSchema.optional().describe("Template parameter values by name."),
     }),
