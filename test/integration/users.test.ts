@@ -86,7 +86,9 @@ describe("user management", () => {
 
   it("changes roles under the owner rules", async () => {
     const target = await t.createUser(owner);
-    expect((await t.request(`/api/v2/users/${target.id}/roles`, { method: "PATCH", token: member.token, body: { roles: ["admin"] } })).status).toBe(403);
+    // A member cannot see another user, so cannot change one either: the lookup's 404.
+    expect((await t.request(`/api/v2/users/${target.id}/roles`, { method: "PATCH", token: member.token, body: { roles: ["admin"] } })).status).toBe(404);
+    expect((await t.request("/api/v2/users/me/roles", { method: "PATCH", token: member.token, body: { roles: ["admin"] } })).status).toBe(403);
     const promoted = await t.request(`/api/v2/users/${target.id}/roles`, { method: "PATCH", token: admin.token, body: { roles: ["admin"] } });
     expect(promoted.status).toBe(200);
     expect(field(promoted.body, "roles")).toEqual(["admin", "member"]);
@@ -97,6 +99,27 @@ describe("user management", () => {
     expect(field(byOwner.body, "roles")).toEqual(["owner", "member"]);
     // The new role takes effect on the target's existing token at once.
     expect((await t.request("/api/v2/groups", { token: target.token })).status).toBe(200);
+  });
+
+  it("gives a member the same 404 for managing another user as for a user that does not exist, so users cannot be probed", async () => {
+    const target = await t.createUser(owner);
+    const missing = "9b2f3c4d-1111-4222-8333-444455556666";
+    for (const ref of [target.id, target.username, missing]) {
+      const roles = await t.request(`/api/v2/users/${ref}/roles`, { method: "PATCH", token: member.token, body: { roles: ["member"] } });
+      const suspend = await t.request(`/api/v2/users/${ref}/status/suspend`, { method: "PUT", token: member.token });
+      const activate = await t.request(`/api/v2/users/${ref}/status/activate`, { method: "PUT", token: member.token });
+      expect([roles.status, suspend.status, activate.status], ref).toEqual([404, 404, 404]);
+      expect(field(suspend.body, "message")).toBe("User not found.");
+    }
+    expect(field((await t.request(`/api/v2/users/${target.id}`, { token: owner.token })).body, "status")).toBe("active");
+  });
+
+  it("lets an admin see a user but not their API tokens (403), and an owner both", async () => {
+    const target = await t.createUser(owner);
+    expect((await t.request(`/api/v2/users/${target.id}`, { token: admin.token })).status).toBe(200);
+    expect((await t.request(`/api/v2/users/${target.id}/keys`, { token: admin.token })).status).toBe(403);
+    expect((await t.request(`/api/v2/users/${target.id}/keys`, { method: "POST", token: admin.token, body: {} })).status).toBe(403);
+    expect((await t.request(`/api/v2/users/${target.id}/keys`, { token: owner.token })).status).toBe(200);
   });
 
   it("does not let an admin suspend an owner", async () => {

@@ -45,12 +45,15 @@ export const listUsersQuerySchema = z.object({
 });
 
 /**
- * The user `ref` names, when the actor may do `action` on them. Otherwise the same 404 as for a
- * user that does not exist, so ids and usernames cannot be probed.
+ * The user `ref` names, when the actor may do `action` on them. A user the actor may not read
+ * gets the same 404 as one that does not exist, so ids and usernames cannot be probed; one the
+ * actor may read but not do `action` on gets 403 (an admin and another user's API tokens).
  */
 export async function findUserFor(db: Queryable, actor: Actor, ref: string, action: Action): Promise<UserRow> {
   const target = await findUserByRef(db, ref, actor.user);
-  if (!can(actor.subject, action, { type: "user", ownerId: target.id })) throw notFound("User not found.");
+  const object = { type: "user" as const, ownerId: target.id };
+  if (!can(actor.subject, "read", object)) throw notFound("User not found.");
+  if (!can(actor.subject, action, object)) throw forbidden();
   return target;
 }
 
@@ -147,7 +150,8 @@ export function registerUserRoutes(routes: RouteRegistry, services: ApiServices)
     response: userResponseSchema,
     handler: async ({ c, params, body }) => {
       const actor = requireActor(c);
-      const target = await findUserByRef(db, params.user, actor.user);
+      // Looked up as a read first: a user the actor cannot see is 404 here too, not 403.
+      const target = await findUserFor(db, actor, params.user, "read");
       assertMayManage(actor.subject, target, "update");
       if (target.id === actor.user.id) throw badRequest("You cannot change your own roles.");
       const roles = normalizeRoles(body.roles);
@@ -175,7 +179,7 @@ export function registerUserRoutes(routes: RouteRegistry, services: ApiServices)
       response: userResponseSchema,
       handler: async ({ c, params }) => {
         const actor = requireActor(c);
-        const target = await findUserByRef(db, params.user, actor.user);
+        const target = await findUserFor(db, actor, params.user, "read");
         assertMayManage(actor.subject, target, "update");
         if (target.id === actor.user.id) throw badRequest(`You cannot ${transition} yourself.`);
         const [row] = await db
