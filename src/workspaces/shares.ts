@@ -6,6 +6,9 @@
  * Invariants:
  * - At most one share per (workspace, user): putting a share replaces the role.
  * - The owner is never a share holder: they already hold everything.
+ * - A share never grants more than its grantor holds: a `use` share needs `ssh` on the workspace.
+ *   An admin may manage any workspace but not use another's (PR #23094), and would otherwise
+ *   give themselves (or anyone) that use with a share.
  */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client.js";
@@ -13,7 +16,7 @@ import { users, workspaceShares } from "../db/schema/index.js";
 import type { Subject } from "../rbac/policy.js";
 import { isUuid } from "../util/parse.js";
 import { loadWorkspaceFor } from "./access.js";
-import { WorkspaceInputError, WorkspaceNotFoundError } from "./errors.js";
+import { WorkspaceForbiddenError, WorkspaceInputError, WorkspaceNotFoundError } from "./errors.js";
 import type { ShareResponse, ShareRole } from "../sdk/schemas/workspaces.js";
 
 export class ShareUserNotFoundError extends WorkspaceNotFoundError {
@@ -48,6 +51,14 @@ export async function listShares(q: Queryable, subject: Subject, workspaceId: st
 /** Creates or changes `userRef`'s share (user id or username). */
 export async function putShare(q: Queryable, subject: Subject, workspaceId: string, userRef: string, role: ShareRole): Promise<ShareResponse> {
   const workspace = await loadWorkspaceFor(q, subject, workspaceId, "update");
+  if (role === "use") {
+    try {
+      await loadWorkspaceFor(q, subject, workspaceId, "ssh");
+    } catch (error) {
+      if (error instanceof WorkspaceForbiddenError) throw new WorkspaceForbiddenError("Only someone who may use a workspace can share its use.");
+      throw error;
+    }
+  }
   const userId = await findUserId(q, userRef);
   if (userId === workspace.ownerId) throw new WorkspaceInputError("The owner of a workspace cannot be given a share of it.");
   await q

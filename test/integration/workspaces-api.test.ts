@@ -203,6 +203,13 @@ describe("workspaces", () => {
     expect(can(adminSubject, "read", object)).toBe(true);
     expect(can(adminSubject, "ssh", object)).toBe(false);
     expect(can(adminSubject, "application_connect", object)).toBe(false);
+    // Nor give itself (or anyone) that use through a share: a share grants no more than its grantor holds.
+    for (const grantee of [admin, other]) {
+      const share = await t.request(`/api/v2/workspaces/${workspaceId}/shares/${grantee.id}`, { method: "PUT", token: admin.token, body: { role: "use" } });
+      expect([share.status, field(share.body, "message")]).toEqual([403, "Only someone who may use a workspace can share its use."]);
+    }
+    expect(can(adminSubject, "ssh", await t.server.services.workspaces.policyObject(adminSubject, workspaceId))).toBe(false);
+    expect((await t.request(`/api/v2/workspaces/${workspaceId}/shares`, { token: admin.token })).body).toEqual([]);
   });
 
   it("hides a workspace from other members until shared; read shares read, use shares use", async () => {
