@@ -8,7 +8,11 @@
  *   differ only in case would map to one environment variable.
  * - A declared default, and every option value, passes the parameter's own validation.
  * - Validation refuses unknown names and reports every problem at once, each naming its parameter.
+ * - A validation_regex runs under a time limit: it is an admin's text, and V8's backtracking makes
+ *   some patterns exponential (`^(a+)+$` against forty a's and a "!"), which would freeze the
+ *   whole server, every request with it, for minutes. A value it cannot decide in time is refused.
  */
+import vm from "node:vm";
 import { z } from "zod";
 import type { FieldProblem } from "./errors.js";
 import {
@@ -101,6 +105,27 @@ function compileRegex(source: string): RegExp | undefined {
   }
 }
 
+/** Far beyond what a sane pattern needs on a 4 KiB value, short enough not to be felt by others. */
+export const REGEX_TIME_LIMIT_MS = 50;
+/** One context for every match: matches are synchronous, so they never share it at once. */
+const regexContext = vm.createContext({ pattern: /$^/u, value: "" });
+const regexMatch = new vm.Script("pattern.test(value)");
+
+/** Whether `value` matches, or "too_slow" when the pattern could not decide within the limit. */
+function matchWithin(regex: RegExp, value: string): boolean | "too_slow" {
+  regexContext.pattern = regex;
+  regexContext.value = value;
+  try {
+    return regexMatch.runInContext(regexContext, { timeout: REGEX_TIME_LIMIT_MS }) === true;
+  } catch (error) {
+    // Not `instanceof Error`: the error may come from another realm.
+    if (typeof error === "object" && error !== null && Reflect.get(error, "code") === "ERR_SCRIPT_EXECUTION_TIMEOUT") return "too_slow";
+    throw error;
+  } finally {
+    regexContext.value = "";
+  }
+}
+
 /** Coerces a value to the parameter's type: numbers and booleans may arrive as strings (from a model). */
 function coerce(type: ParameterType, raw: ParameterValue): ParameterValue | undefined {
   switch (type) {
@@ -128,7 +153,9 @@ function checkBareValue(parameter: TemplateParameter, raw: ParameterValue): stri
   if (value === undefined) return `must be a ${parameter.type === "bool" ? "boolean (true or false)" : parameter.type}.`;
   if (typeof value === "string" && parameter.validation_regex !== undefined) {
     const regex = compileRegex(parameter.validation_regex);
-    if (regex && !regex.test(value)) return `must match the pattern ${parameter.validation_regex}.`;
+    const matched = regex ? matchWithin(regex, value) : true;
+    if (matched === "too_slow") return `could not be checked against the pattern ${parameter.validation_regex} in time (the pattern backtracks too much; simplify it).`;
+    if (!matched) return `must match the pattern ${parameter.validation_regex}.`;
   }
   if (typeof value === "number") {
     if (parameter.validation_min !== undefined && value < parameter.validation_min) return `must be at least ${parameter.validation_min}.`;

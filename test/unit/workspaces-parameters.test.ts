@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parameterEnv, parameterEnvName, resolveParameters, templateParametersSchema, type TemplateParameter } from "../../src/workspaces/parameters.js";
+import { parameterEnv, parameterEnvName, REGEX_TIME_LIMIT_MS, resolveParameters, templateParametersSchema, type TemplateParameter } from "../../src/workspaces/parameters.js";
 import { DEFAULT_TEMPLATE_PARAMETERS } from "../../src/workspaces/templates.js";
 
 const declared: TemplateParameter[] = templateParametersSchema.parse([
@@ -72,6 +72,18 @@ describe("resolveParameters", () => {
     ]);
     const pattern = resolveParameters(declared, { repository: "git@host:x" });
     expect(pattern.ok ? [] : pattern.problems.map((problem) => problem.detail)).toEqual(['Parameter "repository" must match the pattern ^https://.']);
+  });
+
+  it("refuses, within the time limit, a value a backtracking pattern cannot decide, instead of freezing the server", () => {
+    const evil = templateParametersSchema.parse([{ name: "p", type: "string", validation_regex: "^(a+)+$" }]);
+    expect(resolveParameters(evil, { p: "aaaa" }).ok).toBe(true);
+    const started = performance.now();
+    const result = resolveParameters(evil, { p: `${"a".repeat(40)}!` });
+    expect(performance.now() - started).toBeLessThan(20 * REGEX_TIME_LIMIT_MS);
+    expect(result.ok ? [] : result.problems.map((problem) => problem.detail)).toEqual([expect.stringMatching(/could not be checked against the pattern .* in time/)]);
+    // A declared default goes through the same check.
+    const declaration = templateParametersSchema.safeParse([{ name: "p", type: "string", validation_regex: "^(a+)+$", default: `${"a".repeat(40)}!` }]);
+    expect(declaration.error?.issues.map((issue) => issue.path.join("."))).toEqual(["0.default"]);
   });
 
   it("refuses any value for a template without parameters", () => {
