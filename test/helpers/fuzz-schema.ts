@@ -162,9 +162,9 @@ export function sampleValue(node: SchemaNode, root: SchemaNode, rng: Prng, hints
   const schema = resolve(node, root);
   if (schema.const !== undefined) return schema.const;
   if (schema.enum && schema.enum.length > 0) return rng.pick(schema.enum);
-  if (schema.anyOf && schema.anyOf.length > 0) return sampleValue(rng.pick(schema.anyOf), root, rng, hints, property, depth);
   const hinted = property === "" ? undefined : hints(property, rng);
   if (hinted !== undefined) return hinted;
+  if (schema.anyOf && schema.anyOf.length > 0) return sampleValue(rng.pick(schema.anyOf), root, rng, hints, property, depth);
   switch (typeOf(schema)) {
     case "string": {
       const length = Math.max(schema.minLength ?? 1, Math.min(schema.maxLength ?? 12, 8));

@@ -132,6 +132,12 @@ function fuzzContext(): FuzzContext {
           return "ghp_fuzz000";
         case "base_url":
           return "http://127.0.0.1:9/v1";
+        // A pattern that backtracks exponentially, and a value that makes it (a template's
+        // default, a workspace's parameter): the server must answer, not freeze.
+        case "validation_regex":
+          return rng.pick(["^(a+)+$", "(", "^https://"]);
+        case "default":
+          return rng.pick([`${"a".repeat(40)}!`, "https://example.com", 3, true]);
         default:
           return undefined;
       }
