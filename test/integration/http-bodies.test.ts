@@ -123,8 +123,11 @@ describe("bodies nobody needed", () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const refused = await send({ method: "DELETE", path: "/api/v2/external-auth/github", headers: { "Content-Type": "application/json" }, body: "{'a':1}".repeat(50_000) }, agent);
+        // Issue 11 defect 2: a fuzzed model config refused before its body was read.
+        const refused = await send({ method: "POST", path: MODEL_CONFIGS, headers: { "Content-Type": "application/json" }, body: "{'a':1}".repeat(50_000) }, agent);
         expect(refused.status).toBe(401);
+        const refusedToo = await send({ method: "DELETE", path: "/api/v2/external-auth/github", headers: { "Content-Type": "application/json" }, body: "{'a':1}".repeat(50_000) }, agent);
+        expect(refusedToo.status).toBe(401);
         expect((await send({ method: "GET", path: "/healthz" }, agent)).status).toBe(200);
       }
     } finally {
