@@ -24,6 +24,7 @@ import { TitleGenerator } from "./titles.js";
 import { isUuid } from "../util/parse.js";
 import { ancestorChatIds } from "../chats/tree.js";
 import type { WorkspaceContextSource } from "./prompt/workspace-context.js";
+import { SUBAGENT_INSTRUCTION } from "./tools/subagents/index.js";
 
 /** user_configs key of the owner's personal instructions (behavior.md section 1). */
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
@@ -113,7 +114,12 @@ export class ChatDaemon {
             const [files, workspaceContext] = await Promise.all([this.#files(chat.ownerId, history), this.#workspaceContext(chat.id, ancestors)]);
             return assemblePrompt(history, {
               provider: resolved.provider,
-              extraSystem: { ...(userInstructions ? { userInstructions } : {}), ...(workspaceContext ? { workspaceContext } : {}) },
+              extraSystem: {
+                // A delegated chat works for its parent agent (behavior.md section 5, item 4).
+                ...(chat.parentChatId ? { subagent: SUBAGENT_INSTRUCTION } : {}),
+                ...(userInstructions ? { userInstructions } : {}),
+                ...(workspaceContext ? { workspaceContext } : {}),
+              },
               resolveFile: (id) => files.get(id),
             });
           },

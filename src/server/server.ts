@@ -38,6 +38,7 @@ import { WorkspaceService } from "../workspaces/service.js";
 import { WorkspaceAutostop } from "../workspaces/autostop.js";
 import { workspaceTools } from "../chatd/tools/workspace/index.js";
 import { serviceProvisioning } from "../chatd/tools/workspace/service-adapter.js";
+import { subagentTools } from "../chatd/tools/subagents/index.js";
 import { WorkspaceContextSource } from "../chatd/prompt/workspace-context.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
@@ -253,6 +254,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           agents: agentDirectory,
           workspaces: serviceProvisioning(database.db, pubsub, workspaceService),
         }),
+        ...subagentTools({ db: database.db, pubsub }),
       ],
       workspaceContext: new WorkspaceContextSource(agentDirectory, log.child({ component: "workspace-context" })),
       ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
