@@ -6,13 +6,15 @@
  * Invariants:
  * - The agent's directory is absolute: --directory, else $HOME. Relative paths and default
  *   workdirs resolve against it, and `hello` reports it.
- * - stop() kills every process group the agent started, ends all watches, closes the socket and
- *   removes the askpass directory; it is safe to call more than once.
+ * - stop() kills every process group the agent started, ends all watches, closes the socket,
+ *   stops the virtual desktop (if one was started) and removes the askpass directory; it is safe
+ *   to call more than once.
  */
 import path from "node:path";
 import { VERSION } from "../version.js";
 import { startAskpass } from "./askpass.js";
 import { AgentConnection } from "./connection.js";
+import { Desktop } from "./desktop/desktop.js";
 import { createDispatcher } from "./dispatch.js";
 import { childEnvironment } from "./env.js";
 import { GitWatchManager, type GitWatchOptions } from "./gitwatch.js";
@@ -55,11 +57,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const paths = new TouchedPaths();
   const gitWatch = new GitWatchManager(paths, options.gitWatch);
   processes.onExit((event) => gitWatch.notifyChats(event.chatIds));
+  // Nothing runs until the first desktop request: most chats never use the computer tool.
+  const desktop = new Desktop({ env: childEnv, log: options.log });
   const connection = new AgentConnection({
     url: options.url,
     token: options.token,
     hello: { type: "hello", protocol: AGENT_PROTOCOL_VERSION, version: VERSION, os: process.platform, directory },
-    onRequest: createDispatcher({ directory, processes, paths, gitWatch, log: options.log }),
+    onRequest: createDispatcher({ directory, processes, paths, gitWatch, desktop, log: options.log }),
     onSessionClose: (session) => gitWatch.stopOwner(session),
     log: options.log,
     ...(options.silenceTimeoutMs === undefined ? {} : { silenceTimeoutMs: options.silenceTimeoutMs }),
@@ -76,7 +80,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         connection.close();
         gitWatch.stopAll();
         processes.shutdown();
-        await askpass.close();
+        await Promise.all([askpass.close(), desktop.stop()]);
       })();
       return stopping;
     },

@@ -9,6 +9,8 @@
  *   then asks their watches to rescan, whether or not the tool succeeded.
  */
 import { z } from "zod";
+import { performAction, pngSize } from "./desktop/actions.js";
+import type { Desktop } from "./desktop/desktop.js";
 import { AgentError, badRequest, errorMessage } from "./errors.js";
 import { editFiles, readFileLines, writeFileAtomic } from "./files.js";
 import type { GitWatchManager } from "./gitwatch.js";
@@ -30,6 +32,7 @@ export interface DispatchDeps {
   processes: ProcessManager;
   paths: TouchedPaths;
   gitWatch: GitWatchManager;
+  desktop: Desktop;
   log: (line: string) => void;
 }
 
@@ -62,7 +65,7 @@ function isAgentMethod(name: string): name is AgentMethod {
 }
 
 export function createDispatcher(deps: DispatchDeps): (frame: RequestFrame, session: Session) => Promise<ResponseFrame> {
-  const { directory, processes, paths, gitWatch } = deps;
+  const { directory, processes, paths, gitWatch, desktop } = deps;
   const resolve = (input: string) => resolveAgentPath(input, directory);
   /** Records what a tool touched, runs it, then lets the chats' watches look again. */
   const touching = async <T>(context: RequestContext, record: () => void, run: () => Promise<T>): Promise<T> => {
@@ -129,6 +132,17 @@ export function createDispatcher(deps: DispatchDeps): (frame: RequestFrame, sess
     }),
     "git.watch.stop": bind(agentMethods["git.watch.stop"], (params) => {
       gitWatch.stop(params.stream_id);
+      return {};
+    }),
+    "desktop.start": bind(agentMethods["desktop.start"], () => desktop.start()),
+    "desktop.action": bind(agentMethods["desktop.action"], async (params) => {
+      const png = await performAction(desktop, params);
+      const size = pngSize(png);
+      if (size === undefined) throw new AgentError("internal", "the screenshot is not a PNG");
+      return { png_base64: png.toString("base64"), ...size };
+    }),
+    "desktop.stop": bind(agentMethods["desktop.stop"], async () => {
+      await desktop.stop();
       return {};
     }),
   };

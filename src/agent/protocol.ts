@@ -17,6 +17,7 @@
  *   hears nothing for AGENT_SILENCE_TIMEOUT_MS drops the socket and redials with backoff.
  */
 import { z } from "zod";
+import { desktopActionSchema } from "./desktop/actions.js";
 
 export const AGENT_PROTOCOL_VERSION = 1;
 /** The server closes an agent's socket with this code when its hello names another protocol. */
@@ -130,6 +131,23 @@ export const gitWatchMessageSchema = z.union([
 export type GitWatchMessage = z.infer<typeof gitWatchMessageSchema>;
 export const gitWatchParams = z.object({ stream_id: z.string().min(1) });
 
+// ---- Virtual desktop (behavior.md section 6, computer use) ----
+
+export const desktopInfoSchema = z.object({
+  display: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  /** x11vnc's Unix socket on the workspace; speaks RFB 3.8. */
+  vnc_socket: z.string(),
+});
+export const desktopActionParams = desktopActionSchema;
+export const desktopActionResult = z.object({
+  /** The screenshot taken after the action, a PNG of the whole display. */
+  png_base64: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+
 // ---- Method table ----
 
 export const agentMethods = {
@@ -147,6 +165,11 @@ export const agentMethods = {
   /** Rescans now (rate-limited to once a second). */
   "git.watch.refresh": { params: gitWatchParams, result: z.object({}) },
   "git.watch.stop": { params: gitWatchParams, result: z.object({}) },
+  /** Starts the desktop (Xvfb + x11vnc) unless it runs; answers where it is. */
+  "desktop.start": { params: z.object({}), result: desktopInfoSchema },
+  /** One computer action (starting the desktop if needed), answered with the screenshot after it. */
+  "desktop.action": { params: desktopActionParams, result: desktopActionResult },
+  "desktop.stop": { params: z.object({}), result: z.object({}) },
 } as const;
 export type AgentMethod = keyof typeof agentMethods;
 export const AGENT_METHODS = Object.keys(agentMethods).filter((name): name is AgentMethod => name in agentMethods);

@@ -106,6 +106,9 @@ function makeRpc(request: AgentLink["request"]): Rpc {
     "git.watch.start": resultCaller(request, "git.watch.start", m["git.watch.start"]),
     "git.watch.refresh": resultCaller(request, "git.watch.refresh", m["git.watch.refresh"]),
     "git.watch.stop": resultCaller(request, "git.watch.stop", m["git.watch.stop"]),
+    "desktop.start": resultCaller(request, "desktop.start", m["desktop.start"]),
+    "desktop.action": resultCaller(request, "desktop.action", m["desktop.action"]),
+    "desktop.stop": resultCaller(request, "desktop.stop", m["desktop.stop"]),
   };
 }
 
