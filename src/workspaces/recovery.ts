@@ -5,8 +5,11 @@
  * such a workspace a new agent process with a fresh token for the same agent row.
  *
  * Invariants:
- * - Only workspaces whose directory is on this machine, whose start build's runner is gone (no
- *   live `replicas` row) and whose agent is not connected to a live replica are touched.
+ * - Only workspaces whose directory is on this machine are touched, and only when their agent
+ *   is gone: its recorded process no longer runs here, or (no process recorded) the start
+ *   build's runner has no live `replicas` row and the agent is connected to no live replica. The
+ *   process check matters after a SIGKILL: the dead server's row still looks live for up to
+ *   REPLICA_STALE_AFTER_MS, and a replica restarted sooner would otherwise leave the agent dead.
  * - A workspace is claimed by moving its start build's `runner_id` to this replica with a
  *   compare-and-set, so two replicas starting at once never both respawn it.
  * - The old token stops working before the new process starts (reissueAgentToken).
@@ -47,10 +50,14 @@ export async function respawnLocalAgents(deps: RespawnDeps): Promise<number> {
   let respawned = 0;
   for (const { build, workspace, owner } of latest) {
     if (build.transition !== "start" || build.status !== "succeeded") continue;
-    if (build.runnerId !== null && liveIds.has(build.runnerId)) continue;
     if (!deps.local.holds(workspace.id)) continue;
     const agent = await latestAgent(db, workspace.id);
-    if (!agent || (agent.replicaId !== null && liveIds.has(agent.replicaId))) continue;
+    if (!agent) continue;
+    const processGone = agent.pid !== null && !deps.local.agentRunning(workspace.id, agent.pid);
+    if (!processGone) {
+      if (build.runnerId !== null && liveIds.has(build.runnerId)) continue;
+      if (agent.replicaId !== null && liveIds.has(agent.replicaId)) continue;
+    }
     const [claimed] = await db
       .update(workspaceBuilds)
       .set({ runnerId: deps.replicaId })

@@ -15,6 +15,7 @@ import { workspaceAgents } from "../../src/db/schema/index.js";
 import { authenticateAgent, latestAgent } from "../../src/workspaces/agents.js";
 import { freshDatabase } from "../helpers/database.js";
 import { testDatabaseKind } from "../helpers/env.js";
+import { waitFor } from "../helpers/wait.js";
 import { field, type TestUser } from "../helpers/server.js";
 import {
   groupAlive,
@@ -328,6 +329,31 @@ describe("a repository on the server's machine", () => {
       expect(notRepo.build).toMatchObject({ status: "failed", error: expect.stringContaining("is not a git repository") });
     } finally {
       fs.rmSync(plain, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("an agent whose server was killed", () => {
+  // Two servers on one data directory need PostgreSQL (PGlite allows one process).
+  it.skipIf(testDatabaseKind() !== "postgres")("is respawned by a replica that starts while the dead server's row still looks live", async () => {
+    const template = await t.request("/api/v2/templates/local", { token: owner.token });
+    const created = await t.request("/api/v2/workspaces", { method: "POST", token: owner.token, body: { template_id: field(template.body, "id"), name: "orphaned-agent" } });
+    const id = String(field(created.body, "id"));
+    await waitForWorkspaceBuild(t, owner.token, id, String(field(field(created.body, "latest_build"), "id")));
+    const first = await waitForReport(fake.reportPath(projectDir(id)));
+    const pid = (await latestAgent(t.server.database.db, id))?.pid;
+    if (typeof pid !== "number") throw new Error("no agent pid recorded");
+    // What a SIGKILLed server leaves: its agent gone (--die-with-parent), its replica row fresh.
+    process.kill(-pid, "SIGKILL");
+    await waitFor(() => !groupAlive(pid), { timeoutMs: 5_000, message: "the agent's process group to end" });
+    const second = await startWorkspaceServer({ agentCommand: fake.command }, { database: t.database, dataDir: t.dataDir });
+    try {
+      expect(second.logs.some((line) => line.includes("respawned a local workspace agent") && line.includes(id))).toBe(true);
+      const next = await waitForReport(fake.reportPath(projectDir(id)), first.token);
+      expect((await authenticateAgent(second.server.database.db, next.token.trim()))?.workspaceId).toBe(id);
+      expect(await authenticateAgent(second.server.database.db, first.token.trim())).toBeUndefined();
+    } finally {
+      await second.stop();
     }
   });
 });

@@ -194,9 +194,14 @@ export class LocalProvisioner implements Provisioner {
     return owned.map(([, entry]) => entry.agentId);
   }
 
+  /** Whether the agent process group `pid` still runs here as this workspace's. */
+  agentRunning(workspaceId: string, pid: number): boolean {
+    return this.#children.has(pid) || groupBelongsTo(pid, this.dirs(workspaceId).root);
+  }
+
   /** Stops an agent recorded with `pid` if it is still this workspace's (recovery after a restart). */
   async stopIfStillRunning(workspaceId: string, pid: number): Promise<void> {
-    if (this.#children.has(pid) || groupBelongsTo(pid, this.dirs(workspaceId).root)) await this.#terminate(pid);
+    if (this.agentRunning(workspaceId, pid)) await this.#terminate(pid);
   }
 
   async #stopRecorded(ctx: ProvisionContext, root: string): Promise<number> {

@@ -113,7 +113,8 @@ export async function terminateGroup(pgid: number, graceMs: number = STOP_GRACE_
  * Without /proc (not Linux) the leader's command line cannot be read and existence has to do.
  */
 export function groupBelongsTo(pgid: number, root: string): boolean {
-  if (!signalGroup(pgid, 0)) return false;
+  // A group of zombies only (its processes killed, not yet reaped) runs nothing any more.
+  if (!groupHasLiveMembers(pgid)) return false;
   if (!fs.existsSync("/proc/self")) return true;
   let cmdline: string;
   try {
