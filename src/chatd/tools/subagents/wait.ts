@@ -7,12 +7,16 @@
  * because hints are pointers and the database is the truth. The fallback poll covers a lost
  * notification; it is the only polling there is.
  *
+ * A `waiting` child with queued messages is not settled yet: message_agent with interrupt leaves
+ * it `waiting` with the new message queued until its worker's end-of-run promotes that message
+ * (→ `pending`). Treating that moment as done would return the interrupted, stale answer.
+ *
  * Invariants: the subscription is always released; the wait ends on settle, timeout or abort,
  * whichever comes first, and never leaves a timer behind.
  */
 import { and, desc, eq, ne } from "drizzle-orm";
 import type { Database } from "../../../db/client.js";
-import { chatMessages, chats } from "../../../db/schema/index.js";
+import { chatMessages, chatQueuedMessages, chats } from "../../../db/schema/index.js";
 import { streamChannel } from "../../../chats/hints.js";
 import { decodeParts } from "../../../chats/parts.js";
 import type { ChatRow } from "../../../chats/store.js";
@@ -25,7 +29,12 @@ export const WAIT_POLL_WITHOUT_PUBSUB_MS = 200;
 
 const BUSY_STATUSES: ReadonlySet<string> = new Set(["pending", "running"]);
 
-export const isSettled = (chat: ChatRow): boolean => !BUSY_STATUSES.has(chat.status);
+async function isSettled(db: Database, chat: ChatRow): Promise<boolean> {
+  if (BUSY_STATUSES.has(chat.status)) return false;
+  if (chat.status !== "waiting") return true;
+  const queued = await db.select({ id: chatQueuedMessages.id }).from(chatQueuedMessages).where(eq(chatQueuedMessages.chatId, chat.id)).limit(1);
+  return queued.length === 0;
+}
 
 export type WaitOutcome = { kind: "settled"; chat: ChatRow } | { kind: "timeout" } | { kind: "aborted" } | { kind: "gone" };
 
@@ -49,7 +58,7 @@ export async function waitForSettled(
     for (;;) {
       const chat = await readChat(deps.db, chatId);
       if (!chat) return { kind: "gone" };
-      if (isSettled(chat)) return { kind: "settled", chat };
+      if (await isSettled(deps.db, chat)) return { kind: "settled", chat };
       if (options.signal.aborted) return { kind: "aborted" };
       const remaining = deadline - Date.now();
       if (remaining <= 0) return { kind: "timeout" };
