@@ -17,7 +17,7 @@
  *   hears nothing for AGENT_SILENCE_TIMEOUT_MS drops the socket and redials with backoff.
  */
 import { z } from "zod";
-import { desktopActionSchema } from "./desktop/actions.js";
+import { desktopActionSchema } from "./desktop/schema.js";
 
 export const AGENT_PROTOCOL_VERSION = 1;
 /** The server closes an agent's socket with this code when its hello names another protocol. */

@@ -10,55 +10,21 @@
  * - Typed text and key names go to xdotool as single arguments after `--`; nothing is ever
  *   interpreted by a shell or as an xdotool option.
  * - `wait` is the one deliberate pause (the model asks for time to pass) and is capped.
+ * - No `mousemove --sync`: this xdotool (3.20160805) waits forever when the pointer is already
+ *   at the target, and XTest events on one connection are processed in order anyway, so the
+ *   click after a move always lands at the new position.
+ * - Screenshots are always 8-bit RGB (`png24:`): ImageMagick would otherwise pick 1-bit or
+ *   palette PNGs for plain screens, and consumers get one predictable format.
  */
-import { z } from "zod";
 import { AgentError, badRequest } from "../errors.js";
 import type { Desktop, DesktopInfo } from "./desktop.js";
 import { MAX_SCREENSHOT_BYTES } from "./programs.js";
+import type { DesktopAction } from "./schema.js";
 
-/** behavior.md section 6: `wait` sleeps `duration` ms, default 1000. */
-export const DEFAULT_WAIT_MS = 1_000;
-/** A model asking for more than a minute is stuck; holding a tool call longer helps nobody. */
-export const MAX_WAIT_MS = 60_000;
-/** Anthropic's scroll_amount is in wheel clicks; more than 50 at once is a runaway loop. */
-export const MAX_SCROLL_AMOUNT = 50;
-/** Typed text beyond this is a paste, not typing; xdotool would take minutes at its key delay. */
-export const MAX_TYPE_CHARS = 10_000;
+export { desktopActionSchema, type DesktopAction } from "./schema.js";
+
 /** xdotool's default 12 ms between keystrokes: fast, yet slow enough for terminals not to drop keys. */
 const TYPE_DELAY_MS = 12;
-/** One xdotool keysym or chord: letters, digits, `_` and `+` (e.g. "Return", "ctrl+a", "KP_Enter"). */
-const KEY_PATTERN = /^[A-Za-z0-9_+]+$/;
-
-const coordinate = z.tuple([z.number().int().min(0), z.number().int().min(0)]);
-const pointAction = <A extends string>(action: A) => z.object({ action: z.literal(action), coordinate });
-
-export const desktopActionSchema = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("screenshot") }),
-  pointAction("mouse_move"),
-  pointAction("left_click"),
-  pointAction("right_click"),
-  pointAction("middle_click"),
-  pointAction("double_click"),
-  z.object({ action: z.literal("type"), text: z.string().min(1).max(MAX_TYPE_CHARS) }),
-  z.object({
-    action: z.literal("key"),
-    /** Space-separated keys pressed in turn; each may be a chord such as "ctrl+a". */
-    text: z
-      .string()
-      .trim()
-      .min(1)
-      .refine((text) => text.split(/\s+/).every((key) => KEY_PATTERN.test(key)), "key must be xdotool key names such as Return or ctrl+a"),
-  }),
-  z.object({
-    action: z.literal("scroll"),
-    coordinate,
-    scroll_direction: z.enum(["up", "down", "left", "right"]),
-    scroll_amount: z.number().int().min(1).max(MAX_SCROLL_AMOUNT),
-  }),
-  z.object({ action: z.literal("left_click_drag"), start_coordinate: coordinate, coordinate }),
-  z.object({ action: z.literal("wait"), duration: z.number().int().min(0).max(MAX_WAIT_MS).default(DEFAULT_WAIT_MS) }),
-]);
-export type DesktopAction = z.output<typeof desktopActionSchema>;
 
 /** X buttons: 1 left, 2 middle, 3 right; 4–7 are the wheel's up, down, left, right. */
 const BUTTONS = { left_click: "1", middle_click: "2", right_click: "3" } as const;
@@ -79,13 +45,13 @@ export function xdotoolArgs(action: DesktopAction, info: DesktopInfo): string[] 
     case "wait":
       return undefined;
     case "mouse_move":
-      return ["mousemove", "--sync", ...checkInside(action.coordinate, info, "coordinate")];
+      return ["mousemove", ...checkInside(action.coordinate, info, "coordinate")];
     case "left_click":
     case "right_click":
     case "middle_click":
-      return ["mousemove", "--sync", ...checkInside(action.coordinate, info, "coordinate"), "click", BUTTONS[action.action]];
+      return ["mousemove", ...checkInside(action.coordinate, info, "coordinate"), "click", BUTTONS[action.action]];
     case "double_click":
-      return ["mousemove", "--sync", ...checkInside(action.coordinate, info, "coordinate"), "click", "--repeat", "2", "1"];
+      return ["mousemove", ...checkInside(action.coordinate, info, "coordinate"), "click", "--repeat", "2", "1"];
     case "type":
       return ["type", "--delay", String(TYPE_DELAY_MS), "--", action.text];
     case "key":
@@ -93,7 +59,6 @@ export function xdotoolArgs(action: DesktopAction, info: DesktopInfo): string[] 
     case "scroll":
       return [
         "mousemove",
-        "--sync",
         ...checkInside(action.coordinate, info, "coordinate"),
         "click",
         "--repeat",
@@ -103,12 +68,10 @@ export function xdotoolArgs(action: DesktopAction, info: DesktopInfo): string[] 
     case "left_click_drag":
       return [
         "mousemove",
-        "--sync",
         ...checkInside(action.start_coordinate, info, "start_coordinate"),
         "mousedown",
         "1",
         "mousemove",
-        "--sync",
         ...checkInside(action.coordinate, info, "coordinate"),
         "mouseup",
         "1",
@@ -127,7 +90,7 @@ export function pngSize(png: Buffer): { width: number; height: number } | undefi
 
 /** A PNG of the whole screen. */
 export async function screenshot(desktop: Desktop): Promise<Buffer> {
-  const png = await desktop.run("import", ["-window", "root", "png:-"]);
+  const png = await desktop.run("import", ["-window", "root", "png24:-"]);
   if (pngSize(png) === undefined) throw new AgentError("internal", `import produced no PNG (${png.length} bytes)`);
   if (png.length > MAX_SCREENSHOT_BYTES) throw new AgentError("internal", `screenshot is ${png.length} bytes, over the ${MAX_SCREENSHOT_BYTES} limit`);
   return png;

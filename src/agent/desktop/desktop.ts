@@ -184,7 +184,7 @@ export class Desktop {
       const socket = path.join(directory, "vnc.sock");
       vnc = spawn(
         "x11vnc",
-        ["-display", display, "-rfbport", "0", "-localhost", "-unixsock", socket, "-nopw", "-forever", "-shared", "-quiet"],
+        ["-display", display, "-rfbport", "0", "-localhost", "-unixsock", socket, "-nopw", "-forever", "-shared"],
         { stdio: ["ignore", "ignore", "pipe"], env: this.options.env },
       );
       const vncErr = tail(vnc.stderr);
