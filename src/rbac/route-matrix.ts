@@ -139,6 +139,8 @@ export const ROUTE_MATRIX = {
   "PUT /api/experimental/chats/config/user-prompt": { expect: anyUser(200) },
   "GET /api/experimental/chats/config/workspace-ttl": { expect: anyUser(200) },
   "PUT /api/experimental/chats/config/workspace-ttl": { expect: adminOnly(204), note: "behavior.md: PUT admin (403)." },
+  "GET /api/experimental/chats/config/desktop-enabled": { expect: anyUser(200) },
+  "PUT /api/experimental/chats/config/desktop-enabled": { expect: adminOnly(204), note: "behavior.md: PUT admin (403)." },
 
   // Files: the member's upload.
   "POST /api/experimental/chats/files": { expect: anyUser(201) },

@@ -169,6 +169,8 @@ export const CALL_BUILDERS = {
   "PUT /api/experimental/chats/config/user-prompt": () => ({ method: "PUT", path: `${CHATS}/config/user-prompt`, json: { custom_prompt: "Be brief." } }),
   "GET /api/experimental/chats/config/workspace-ttl": () => ({ method: "GET", path: `${CHATS}/config/workspace-ttl` }),
   "PUT /api/experimental/chats/config/workspace-ttl": () => ({ method: "PUT", path: `${CHATS}/config/workspace-ttl`, json: { workspace_ttl_ms: 0 } }),
+  "GET /api/experimental/chats/config/desktop-enabled": () => ({ method: "GET", path: `${CHATS}/config/desktop-enabled` }),
+  "PUT /api/experimental/chats/config/desktop-enabled": () => ({ method: "PUT", path: `${CHATS}/config/desktop-enabled`, json: { enable_desktop: false } }),
 
   "POST /api/experimental/chats/files": () => ({ method: "POST", path: `${CHATS}/files`, raw: { bytes: PNG_BYTES, contentType: "image/png" } }),
   "GET /api/experimental/chats/files/{file}": ({ world }) => ({ method: "GET", path: `${CHATS}/files/${world.ids.memberFile}` }),

@@ -1,7 +1,8 @@
 /**
  * Prompt settings (behavior.md section 3): the deployment-wide system prompt new chats start with
  * (`site_configs.agents_chat_system_prompt`; everyone reads, admins write) and each user's own
- * custom prompt (`user_configs.chat_custom_prompt`); and the workspace autostop TTL.
+ * custom prompt (`user_configs.chat_custom_prompt`); the workspace autostop TTL; and whether the
+ * virtual desktop is enabled.
  */
 import { and, eq } from "drizzle-orm";
 import type { Queryable } from "../../db/client.js";
@@ -12,8 +13,9 @@ import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { readWorkspaceTtl, workspaceTtlProblem, writeWorkspaceTtl } from "../../workspaces/ttl.js";
+import { readDesktopEnabled, writeDesktopEnabled } from "../../chats/desktop-setting.js";
 import { CHATS_PATH } from "./chats-common.js";
-import { chatSystemPromptSchema, userChatCustomPromptSchema, workspaceTtlSchema } from "../../sdk/schemas/chats.js";
+import { chatDesktopEnabledSchema, chatSystemPromptSchema, userChatCustomPromptSchema, workspaceTtlSchema } from "../../sdk/schemas/chats.js";
 
 export const SYSTEM_PROMPT_KEY = "agents_chat_system_prompt";
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
@@ -132,6 +134,31 @@ export function registerChatConfigRoutes(routes: RouteRegistry, services: ApiSer
       const problem = workspaceTtlProblem(body.workspace_ttl_ms);
       if (problem) throw badRequest("Invalid workspace TTL.", problem, [{ field: "workspace_ttl_ms", detail: problem }]);
       await writeWorkspaceTtl(db, body.workspace_ttl_ms);
+    },
+  });
+
+  routes.add({
+    ...common,
+    method: "get",
+    path: `${CHATS_PATH}/config/desktop-enabled`,
+    summary: "Whether chats may use a virtual desktop in their workspace (computer use)",
+    body: none,
+    status: 200,
+    response: chatDesktopEnabledSchema,
+    handler: async () => ({ enable_desktop: await readDesktopEnabled(db) }),
+  });
+
+  routes.add({
+    ...common,
+    method: "put",
+    path: `${CHATS_PATH}/config/desktop-enabled`,
+    summary: "Enable or disable the virtual desktop for chats (admin)",
+    body: chatDesktopEnabledSchema,
+    status: 204,
+    handler: async ({ c, body }) => {
+      // behavior.md section 3: a non-admin gets 403 (unlike the system prompt's 404).
+      if (!can(requireActor(c).subject, "update", { type: "deployment_config" })) throw forbidden();
+      await writeDesktopEnabled(db, body.enable_desktop);
     },
   });
 }

@@ -161,6 +161,10 @@ export type UserChatCustomPrompt = z.infer<typeof userChatCustomPromptSchema>;
 export const workspaceTtlSchema = z.object({ workspace_ttl_ms: z.number() }).meta({ id: "ChatWorkspaceTTL" });
 export type WorkspaceTtl = z.infer<typeof workspaceTtlSchema>;
 
+/** `/chats/config/desktop-enabled`: whether chats may use a virtual desktop (computer use). */
+export const chatDesktopEnabledSchema = z.object({ enable_desktop: z.boolean() }).meta({ id: "ChatDesktopEnabled" });
+export type ChatDesktopEnabled = z.infer<typeof chatDesktopEnabledSchema>;
+
 /** `GET /chats/models`: what each provider offers the caller, and why one cannot be used. */
 export const chatModelsResponseSchema = z
   .object({
