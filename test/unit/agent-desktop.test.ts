@@ -178,6 +178,30 @@ describe.skipIf(!hasXvfb)("agent desktop on a real Xvfb", () => {
   });
 });
 
+describe.skipIf(!hasXvfb)("agent desktop after Xvfb dies", () => {
+  it("forgets the dead display, cleans up its VNC server and starts a fresh one on the next action", async () => {
+    const logs: string[] = [];
+    const desktop = new Desktop({ env: process.env, log: (line) => logs.push(line) });
+    try {
+      const first = await desktop.start();
+      const { xvfb } = await desktop.pids();
+      if (xvfb === undefined) throw new Error("Xvfb has no pid");
+      process.kill(xvfb, "SIGKILL");
+      await waitFor(() => logs.some((line) => line.includes("Xvfb exited")) && !existsSync(first.vnc_socket), {
+        timeoutMs: RENDER_DEADLINE_MS,
+        message: "the dead desktop is torn down",
+      });
+      const png = await performAction(desktop, { action: "screenshot" });
+      expect(pngSize(png)).toEqual({ width: DESKTOP_WIDTH, height: DESKTOP_HEIGHT });
+      const second = await desktop.start();
+      expect(second.vnc_socket).not.toBe(first.vnc_socket);
+      expect(await readBanner(second.vnc_socket, 12)).toBe("RFB 003.008\n");
+    } finally {
+      await desktop.stop();
+    }
+  });
+});
+
 describe.skipIf(!hasXvfb)("agent desktop over the agent RPC", () => {
   let dir: string;
   let server: FakeAgentServer;

@@ -138,6 +138,12 @@ export class Desktop {
     return { ...this.options.env, DISPLAY: info.display };
   }
 
+  /** The running programs' pids, for logs and for tests that kill one to see the desktop recover. */
+  async pids(): Promise<{ xvfb: number | undefined; vnc: number | undefined }> {
+    const { xvfb, vnc } = await this.running();
+    return { xvfb: xvfb.pid, vnc: vnc.pid };
+  }
+
   /** Runs an X client program (xdotool, import) against the desktop. */
   async run(program: DesktopProgram, args: string[]): Promise<Buffer> {
     return runProgram(program, args, await this.clientEnv());
