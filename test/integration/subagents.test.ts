@@ -189,6 +189,21 @@ describe("spawn_agent and wait_agent", () => {
     expect(JSON.stringify(requestBody.parse(parentRequest?.body).system ?? "")).not.toContain("delegated sub-agent");
   });
 
+  it("archiving the parent through the API archives the children it spawned", async () => {
+    router = (c) => (c.isChild ? say("child done") : c.step === 0 ? call("toolu_spawn", "spawn_agent", { prompt: "a task" }) : say("parent done"));
+    const parent = await startParent("spawn then archive");
+    await settled(parent.id);
+    const [child] = await childrenOf(parent.id);
+    if (!child) throw new Error("no child");
+    await settled(child.id);
+    const archived = await t.request(`/api/experimental/chats/${parent.id}`, { method: "PATCH", token: owner.token, body: { archived: true } });
+    expect(archived.status).toBe(204);
+    expect((await reloadChat(db(), parent.id)).archived).toBe(true);
+    expect((await reloadChat(db(), child.id)).archived).toBe(true);
+    const response = await t.request(`/api/experimental/chats/${child.id}`, { token: owner.token });
+    expect(response.body).toMatchObject({ archived: true, parent_chat_id: parent.id, root_chat_id: parent.id });
+  });
+
   it("refuses an empty prompt and a given title is kept", async () => {
     router = (c) => {
       if (c.isChild) return say("ok");
