@@ -15,6 +15,7 @@ import { VERSION } from "../version.js";
 import { startAskpass } from "./askpass.js";
 import { AgentConnection } from "./connection.js";
 import { Desktop } from "./desktop/desktop.js";
+import { VncBridges } from "./desktop/vnc.js";
 import { createDispatcher } from "./dispatch.js";
 import { childEnvironment } from "./env.js";
 import { GitWatchManager, type GitWatchOptions } from "./gitwatch.js";
@@ -59,12 +60,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   processes.onExit((event) => gitWatch.notifyChats(event.chatIds));
   // Nothing runs until the first desktop request: most chats never use the computer tool.
   const desktop = new Desktop({ env: childEnv, log: options.log });
+  const vnc = new VncBridges(desktop);
   const connection = new AgentConnection({
     url: options.url,
     token: options.token,
     hello: { type: "hello", protocol: AGENT_PROTOCOL_VERSION, version: VERSION, os: process.platform, directory },
-    onRequest: createDispatcher({ directory, processes, paths, gitWatch, desktop, log: options.log }),
-    onSessionClose: (session) => gitWatch.stopOwner(session),
+    onRequest: createDispatcher({ directory, processes, paths, gitWatch, desktop, vnc, log: options.log }),
+    onSessionClose: (session) => {
+      gitWatch.stopOwner(session);
+      vnc.closeOwner(session);
+    },
     log: options.log,
     ...(options.silenceTimeoutMs === undefined ? {} : { silenceTimeoutMs: options.silenceTimeoutMs }),
   });
@@ -79,6 +84,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       stopping ??= (async () => {
         connection.close();
         gitWatch.stopAll();
+        vnc.closeAll();
         processes.shutdown();
         await Promise.all([askpass.close(), desktop.stop()]);
       })();

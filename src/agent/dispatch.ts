@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { performAction, pngSize } from "./desktop/actions.js";
 import type { Desktop } from "./desktop/desktop.js";
+import type { VncBridges } from "./desktop/vnc.js";
 import { AgentError, badRequest, errorMessage } from "./errors.js";
 import { editFiles, readFileLines, writeFileAtomic } from "./files.js";
 import type { GitWatchManager } from "./gitwatch.js";
@@ -33,6 +34,7 @@ export interface DispatchDeps {
   paths: TouchedPaths;
   gitWatch: GitWatchManager;
   desktop: Desktop;
+  vnc: VncBridges;
   log: (line: string) => void;
 }
 
@@ -65,7 +67,7 @@ function isAgentMethod(name: string): name is AgentMethod {
 }
 
 export function createDispatcher(deps: DispatchDeps): (frame: RequestFrame, session: Session) => Promise<ResponseFrame> {
-  const { directory, processes, paths, gitWatch, desktop } = deps;
+  const { directory, processes, paths, gitWatch, desktop, vnc } = deps;
   const resolve = (input: string) => resolveAgentPath(input, directory);
   /** Records what a tool touched, runs it, then lets the chats' watches look again. */
   const touching = async <T>(context: RequestContext, record: () => void, run: () => Promise<T>): Promise<T> => {
@@ -142,7 +144,20 @@ export function createDispatcher(deps: DispatchDeps): (frame: RequestFrame, sess
       return { png_base64: png.toString("base64"), ...size };
     }),
     "desktop.stop": bind(agentMethods["desktop.stop"], async () => {
+      vnc.closeAll();
       await desktop.stop();
+      return {};
+    }),
+    "desktop.vnc.open": bind(agentMethods["desktop.vnc.open"], async (params, context) => {
+      await vnc.open(params.stream_id, context.session);
+      return {};
+    }),
+    "desktop.vnc.write": bind(agentMethods["desktop.vnc.write"], (params, context) => {
+      vnc.write(params.stream_id, context.session, Buffer.from(params.data_base64, "base64"));
+      return {};
+    }),
+    "desktop.vnc.close": bind(agentMethods["desktop.vnc.close"], (params, context) => {
+      vnc.close(params.stream_id, context.session);
       return {};
     }),
   };

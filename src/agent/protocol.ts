@@ -148,6 +148,11 @@ export const desktopActionResult = z.object({
   height: z.number().int(),
 });
 
+export const vncStreamParams = z.object({ stream_id: z.string().min(1) });
+/** 64 KiB of viewer input per request: far more than a VNC viewer sends at once (keys, pointer). */
+export const MAX_VNC_WRITE_BASE64 = 4 * Math.ceil((64 * 1024) / 3);
+export const vncWriteParams = vncStreamParams.extend({ data_base64: z.string().max(MAX_VNC_WRITE_BASE64).base64() });
+
 // ---- Method table ----
 
 export const agentMethods = {
@@ -170,6 +175,11 @@ export const agentMethods = {
   /** One computer action (starting the desktop if needed), answered with the screenshot after it. */
   "desktop.action": { params: desktopActionParams, result: desktopActionResult },
   "desktop.stop": { params: z.object({}), result: z.object({}) },
+  /** Connects a byte stream to x11vnc (starting the desktop if needed); bytes come back as `vnc` frames. */
+  "desktop.vnc.open": { params: vncStreamParams, result: z.object({}) },
+  /** Bytes from the viewer to x11vnc. */
+  "desktop.vnc.write": { params: vncWriteParams, result: z.object({}) },
+  "desktop.vnc.close": { params: vncStreamParams, result: z.object({}) },
 } as const;
 export type AgentMethod = keyof typeof agentMethods;
 export const AGENT_METHODS = Object.keys(agentMethods).filter((name): name is AgentMethod => name in agentMethods);
@@ -195,7 +205,12 @@ export const responseFrame = z.union([
   z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(false), error: agentErrorSchema }),
 ]);
 export const streamFrame = z.object({ type: z.literal("stream"), stream_id: z.string(), data: gitWatchMessageSchema });
-export const agentToServerFrame = z.union([helloFrame, responseFrame, streamFrame]);
+/**
+ * Bytes from x11vnc for an open `desktop.vnc.open` stream, in order; the last frame of a stream
+ * has `closed: true` (and no data).
+ */
+export const vncFrame = z.object({ type: z.literal("vnc"), stream_id: z.string(), data_base64: z.string(), closed: z.boolean().optional() });
+export const agentToServerFrame = z.union([helloFrame, responseFrame, streamFrame, vncFrame]);
 export type AgentToServerFrame = z.infer<typeof agentToServerFrame>;
 
 export const requestFrame = z.object({

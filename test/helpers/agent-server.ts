@@ -109,6 +109,9 @@ function makeRpc(request: AgentLink["request"]): Rpc {
     "desktop.start": resultCaller(request, "desktop.start", m["desktop.start"]),
     "desktop.action": resultCaller(request, "desktop.action", m["desktop.action"]),
     "desktop.stop": resultCaller(request, "desktop.stop", m["desktop.stop"]),
+    "desktop.vnc.open": resultCaller(request, "desktop.vnc.open", m["desktop.vnc.open"]),
+    "desktop.vnc.write": resultCaller(request, "desktop.vnc.write", m["desktop.vnc.write"]),
+    "desktop.vnc.close": resultCaller(request, "desktop.vnc.close", m["desktop.vnc.close"]),
   };
 }
 

@@ -243,7 +243,26 @@ describe.skipIf(!hasXvfb)("agent desktop over the agent RPC", () => {
     const unknown = await link.request("desktop.action", { action: "zoom" });
     expect(unknown).toMatchObject({ ok: false, error: { code: "bad_request" } });
 
+    // The VNC bridge: x11vnc's banner arrives as `vnc` frames, our reply reaches it (it answers
+    // with its security types: one, None, as it runs with -nopw), and a close ends with `closed`.
+    const vncBytes = (streamId: string) =>
+      Buffer.concat(link.frames.flatMap((frame) => (frame.type === "vnc" && frame.stream_id === streamId ? [Buffer.from(frame.data_base64, "base64")] : [])));
+    const vncClosed = (streamId: string) => link.frames.some((frame) => frame.type === "vnc" && frame.stream_id === streamId && frame.closed === true);
+    await link.rpc["desktop.vnc.open"]({ stream_id: "v1" });
+    await waitFor(() => vncBytes("v1").length >= 12, { timeoutMs: RENDER_DEADLINE_MS, message: "RFB banner over the agent link" });
+    expect(vncBytes("v1").subarray(0, 12).toString("latin1")).toBe("RFB 003.008\n");
+    await link.rpc["desktop.vnc.write"]({ stream_id: "v1", data_base64: Buffer.from("RFB 003.008\n").toString("base64") });
+    await waitFor(() => vncBytes("v1").length >= 14, { timeoutMs: RENDER_DEADLINE_MS, message: "security types over the agent link" });
+    expect([...vncBytes("v1").subarray(12, 14)]).toEqual([1, 1]);
+    const stranger = await link.rpc["desktop.vnc.write"]({ stream_id: "nope", data_base64: "" }).catch((error: unknown) => error);
+    expect(stranger).toMatchObject({ code: "not_found" });
+    await link.rpc["desktop.vnc.close"]({ stream_id: "v1" });
+    expect(vncClosed("v1")).toBe(true);
+    // Stopping the desktop ends open bridges too.
+    await link.rpc["desktop.vnc.open"]({ stream_id: "v2" });
+
     expect(await link.rpc["desktop.stop"]({})).toEqual({});
+    expect(vncClosed("v2")).toBe(true);
     expect(existsSync(info.vnc_socket)).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
  *   x11vnc counts as ready when it logs that it listens on the socket; both waits have deadlines.
  * - The size is DESKTOP_WIDTH×DESKTOP_HEIGHT, the display behavior.md section 6 declares to the
  *   model (1280×720), so model coordinates are screen coordinates with no scaling.
- * - VNC is reachable only through the socket in a 0700 directory (no TCP: `-rfbport 0 -localhost`);
+ * - VNC is reachable only through the socket in a 0700 directory (no TCP listener at all);
  *   the server bridges it over the agent connection.
  * - start() is idempotent and concurrent calls share one start; if Xvfb dies, the next start()
  *   starts a fresh one. stop() ends both programs and removes the socket directory; it is safe to
@@ -190,7 +190,10 @@ export class Desktop {
       const socket = path.join(directory, "vnc.sock");
       vnc = spawn(
         "x11vnc",
-        ["-display", display, "-rfbport", "0", "-localhost", "-unixsock", socket, "-nopw", "-forever", "-shared"],
+        // -rfbport 0 and -rfbportv6 -1: no TCP listener at all (a passwordless VNC port would hand
+        // the desktop to anyone who can reach the workspace). Not -localhost: it makes x11vnc
+        // refuse Unix-socket clients ("localhost does not match 127.0.0.1").
+        ["-display", display, "-rfbport", "0", "-rfbportv6", "-1", "-unixsock", socket, "-nopw", "-forever", "-shared"],
         { stdio: ["ignore", "ignore", "pipe"], env: this.options.env },
       );
       const vncErr = tail(vnc.stderr);
