@@ -11,8 +11,11 @@ import { z } from "zod";
 
 /** behavior.md section 6: `wait` sleeps `duration` ms, default 1000. */
 export const DEFAULT_WAIT_MS = 1_000;
-/** A model asking for more than a minute is stuck; holding a tool call longer helps nobody. */
-export const MAX_WAIT_MS = 60_000;
+/**
+ * The server gives an agent call 30 s (agent-conn AGENT_CALL_TIMEOUT_MS); 20 s of waiting leaves
+ * room for the screenshot after it, so a long wait answers instead of timing out.
+ */
+export const MAX_WAIT_MS = 20_000;
 /** Anthropic's scroll_amount is in wheel clicks; more than 50 at once is a runaway loop. */
 export const MAX_SCROLL_AMOUNT = 50;
 /** Typed text beyond this is a paste, not typing; xdotool would take minutes at its key delay. */
