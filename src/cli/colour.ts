@@ -1,7 +1,7 @@
 /**
  * Whether the client commands may colour what they print, and the few styles they use. Colour
  * goes only to a terminal: a pipe or a file gets plain text, so `chatd chat … > answer.txt` and
- * `chatd chats | cut -f1` never see escape codes. NO_COLOR (https://no-color.org: any non-empty
+ * `chatd chats | cut -f1` never see escape codes. NO_COLOR (https://no-color.org: a non-empty
  * value) and TERM=dumb turn it off on a terminal too.
  */
 

@@ -2,10 +2,10 @@
  * `POST /api/experimental/chats/providers/{id}/test`: one cheap call against the provider's real
  * wire format (the mock LLM server), no retry, the error shown in the result and no key in it.
  */
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { field, startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
 import { useMockLlm } from "../helpers/llm.js";
+import { closedPort } from "../helpers/ports.js";
 
 const PROVIDERS = "/api/experimental/chats/providers";
 const KEY = "sk-ant-api03-providertestkey0123456789abcdef";
@@ -24,15 +24,6 @@ afterAll(async () => {
   await t.close();
 });
 
-/** A port nothing listens on: bound once, then released (fetch refuses low "bad ports" outright). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 async function createProvider(provider: string, baseUrl: string): Promise<string> {
   const created = await t.request(PROVIDERS, { method: "POST", token: owner.token, body: { provider, api_key: KEY, base_url: baseUrl } });

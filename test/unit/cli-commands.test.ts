@@ -3,11 +3,11 @@
  * --help, and the one-line answer when the server cannot be reached.
  */
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runChatd } from "../helpers/process.js";
+import { closedPort } from "../helpers/ports.js";
 
 /** tsx compiles each process's sources at start; several at once on two cores take a while. */
 const SPAWN_TIMEOUT_MS = 90_000;
@@ -27,15 +27,6 @@ async function chatd(args: string[], env: Record<string, string> = {}) {
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }
 
-/** A port nothing listens on: one the kernel just handed out and took back. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe("chatd <command> --help", () => {
   it(
