@@ -12,15 +12,25 @@ const PIXEL_PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAD
 
 const ANSWER = "The command printed **hello-from-workspace**.\n\n```sh\necho hello-from-workspace\n```\n\nAll done.";
 
-/** Model turns: an execute call, then a streamed answer; title requests (not streamed) get a title. */
-function script(): (request: RecordedRequest) => MockTurn {
+/**
+ * Model turns: an execute call, then a streamed answer; title requests (not streamed) get a title.
+ * The answer is held until `releaseAnswer` is called, so the test sees the live row while it
+ * streams however slowly the browser rendered the tool card before it.
+ */
+function script(): { turn: (request: RecordedRequest) => Promise<MockTurn>; releaseAnswer: () => void } {
   let step = 0;
-  return (request) => {
+  let releaseAnswer = (): void => {};
+  const answerReleased = new Promise<void>((resolve) => {
+    releaseAnswer = resolve;
+  });
+  const turn = async (request: RecordedRequest): Promise<MockTurn> => {
     if (!request.stream) return { parts: [{ type: "text", text: "Say hello from the workspace" }] };
     step += 1;
     if (step === 1) return { parts: [{ type: "tool-call", id: "toolu_browser_1", name: "execute", input: { command: "echo hello-from-workspace" } }], usage: { input: 10, output: 2 } };
-    return { parts: [{ type: "text", text: ANSWER }], usage: { input: 20, output: 30 }, chunkDelayMs: 40 };
+    await answerReleased;
+    return { parts: [{ type: "text", text: ANSWER }], usage: { input: 20, output: 30 }, chunkDelayMs: 60 };
   };
+  return { turn, releaseAnswer };
 }
 
 async function readyWorkspace(name: string): Promise<string> {
@@ -41,7 +51,7 @@ async function readyWorkspace(name: string): Promise<string> {
 describe("a chat in the browser", () => {
   it("starts a chat with an image in a workspace, shows the execute card with its output, and streams the answer", async () => {
     await readyWorkspace("browser-ws");
-    const turn = script();
+    const { turn, releaseAnswer } = script();
     h.mock.enqueue(turn, turn, turn, turn);
     const page = await h.newPage();
     await page.goto(`${h.t.url}/agents`);
@@ -70,7 +80,9 @@ describe("a chat in the browser", () => {
     await card.locator(".execute-output", { hasText: "hello-from-workspace" }).waitFor({ timeout: 30_000 });
     await expect.poll(() => card.locator(".badge").textContent()).toBe("exit 0");
     // The answer streams in (the live row exists before the step is persisted) and ends as markdown.
-    await page.locator(".row-live").waitFor({ timeout: 20_000 });
+    const liveRowSeen = page.locator(".row-live").waitFor({ timeout: 20_000 });
+    releaseAnswer();
+    await liveRowSeen;
     await page.locator(".markdown strong", { hasText: "hello-from-workspace" }).first().waitFor();
     await page.locator(".row-assistant .markdown", { hasText: "All done." }).waitFor({ timeout: 20_000 });
     await expect.poll(async () => page.locator(".row-live").count(), { timeout: 10_000 }).toBe(0);

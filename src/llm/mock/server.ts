@@ -41,8 +41,11 @@ export interface RecordedRequest {
   answeredBy: "script" | "default" | "error";
 }
 
-/** A turn, or a function choosing the turn once the request it answers is known. */
-export type MockTurnSource = MockTurn | ((request: RecordedRequest) => MockTurn);
+/**
+ * A turn, or a function choosing the turn once the request it answers is known. The function may
+ * return a promise, so a test can hold a response until the state it wants to observe is reached.
+ */
+export type MockTurnSource = MockTurn | ((request: RecordedRequest) => MockTurn | Promise<MockTurn>);
 
 export interface MockLlmOptions {
   /** 0 (the default) picks a free port. */
@@ -91,7 +94,7 @@ const REDACTED = "[present]";
 const RESET_GRACE_MS = 25;
 const STREAM_ERROR_STATUS = 500;
 
-type QueuedTurn = ParsedTurn | ((request: RecordedRequest) => MockTurn);
+type QueuedTurn = ParsedTurn | ((request: RecordedRequest) => MockTurn | Promise<MockTurn>);
 type Waiter = { count: number; resolve: (requests: readonly RecordedRequest[]) => void; reject: (error: Error) => void };
 
 export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLlm> {
@@ -173,7 +176,7 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
     try {
       const chosen = source ?? (skipsQueue ? undefined : options.fallback);
       const parsed =
-        chosen === undefined ? defaultTurn(info.lastUserText) : typeof chosen === "function" ? parseTurn(chosen(recorded)) : chosen;
+        chosen === undefined ? defaultTurn(info.lastUserText) : typeof chosen === "function" ? parseTurn(await chosen(recorded)) : chosen;
       turn = resolveTurn(parsed, body, options.defaultChunkDelayMs ?? 0);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
