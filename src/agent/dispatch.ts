@@ -87,10 +87,11 @@ export function createDispatcher(deps: DispatchDeps): (frame: RequestFrame, sess
     ping: bind(agentMethods.ping, () => ({})),
     "process.start": bind(agentMethods["process.start"], async (params, context) => {
       const workdir = await processes.resolveWorkdir(params.workdir);
+      const env = { ...(await desktop.displayEnv()), ...params.env };
       return touching(
         context,
         () => paths.touch(context.chatIds, workdir),
-        () => processes.start({ ...params, workdir }, context),
+        () => processes.start({ ...params, workdir, env }, context),
       );
     }),
     "process.list": bind(agentMethods["process.list"], (_params, context) => processes.list(context)),

@@ -14,7 +14,7 @@ import type { ChatRow } from "../chats/store.js";
 import { listModelConfigs } from "../llm/model-configs.js";
 import type { EnvProviderKeys } from "../llm/providers.js";
 import { describeError } from "../llm/retry.js";
-import { ModelUnavailableError, resolveModel, type ResolvedModel } from "../llm/resolve.js";
+import { ModelUnavailableError, resolveComputerUseModel, resolveModel, type ResolvedModel } from "../llm/resolve.js";
 import { ChatEventHub } from "./events.js";
 import { runChatLoop, type HistoryMessage, type RunEnd } from "./loop/run.js";
 import { assemblePrompt, type ResolvedFile } from "./prompt/assemble.js";
@@ -131,9 +131,13 @@ export class ChatDaemon {
     );
   }
 
-  /** The chat's last model; if it was deleted, the default; none at all is an error. */
+  /**
+   * The chat's last model; if it was deleted, the default; none at all is an error. A computer-use
+   * chat always runs on Anthropic's computer-use model (behavior.md section 5, item 6).
+   */
   async #resolveModel(chat: ChatRow): Promise<ResolvedModel> {
     const { db, cipher, envKeys } = this.options;
+    if (chat.mode === "computer_use") return resolveComputerUseModel(db, cipher, envKeys, chat.lastModelConfigId);
     try {
       return await resolveModel(db, cipher, envKeys, chat.lastModelConfigId);
     } catch (error) {

@@ -21,6 +21,7 @@ export function toChatResponse(row: ChatRow, diff?: DiffStatusRow): ChatResponse
     status: row.status,
     last_error: row.lastError,
     archived: row.archived,
+    mode: row.mode,
     mcp_server_ids: row.mcpServerIds,
     diff_status: toDiffStatus(row.id, diff),
     created_at: row.createdAt.toISOString(),

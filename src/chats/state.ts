@@ -54,6 +54,8 @@ export interface CreateChatInput {
   parentChatId?: string | null;
   rootChatId?: string | null;
   mcpServerIds?: string[];
+  /** `computer_use` for a desktop-driving sub-agent; normal chats leave it out. */
+  mode?: ChatRow["mode"];
   /** System prompt, workspace awareness, then the user's message. */
   messages: readonly NewMessage[];
 }
@@ -71,6 +73,7 @@ export async function createChat(db: Database, hints: ChatHints, input: CreateCh
         parentChatId: input.parentChatId ?? null,
         rootChatId: input.rootChatId ?? null,
         mcpServerIds: input.mcpServerIds ?? [],
+        mode: input.mode ?? null,
         status: "waiting",
       })
       .returning();

@@ -39,6 +39,8 @@ import { WorkspaceAutostop } from "../workspaces/autostop.js";
 import { workspaceTools } from "../chatd/tools/workspace/index.js";
 import { serviceProvisioning } from "../chatd/tools/workspace/service-adapter.js";
 import { subagentTools } from "../chatd/tools/subagents/index.js";
+import { computerUseTools } from "../chatd/tools/computer-use/index.js";
+import { pubsubHints } from "../chats/hints.js";
 import { WorkspaceContextSource } from "../chatd/prompt/workspace-context.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
@@ -255,6 +257,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           workspaces: serviceProvisioning(database.db, pubsub, workspaceService),
         }),
         ...subagentTools({ db: database.db, pubsub }),
+        ...computerUseTools({
+          db: database.db,
+          agents: agentDirectory,
+          hints: pubsubHints(pubsub),
+          cipher: services.cipher,
+          envKeys: services.providerEnvKeys,
+        }),
       ],
       workspaceContext: new WorkspaceContextSource(agentDirectory, log.child({ component: "workspace-context" })),
       ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),

@@ -79,6 +79,7 @@ describe("create", () => {
       status: "pending",
       last_error: null,
       archived: false,
+      mode: null,
       mcp_server_ids: [],
       diff_status: { chat_id: id },
       created_at: expect.any(String),

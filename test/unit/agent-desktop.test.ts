@@ -155,6 +155,9 @@ describe.skipIf(!hasXvfb)("agent desktop on a real Xvfb", () => {
     expect(wait).toEqual({ action: "wait", duration: 1000 });
     expect(desktopActionSchema.safeParse({ action: "wait", duration: MAX_WAIT_MS + 1 }).success).toBe(false);
     expect(xdotoolArgs({ action: "type", text: "-x --sync" }, info)).toEqual(["type", "--delay", "12", "--", "-x --sync"]);
+    // A click without a coordinate lands where the pointer is (Anthropic's computer tool allows it).
+    expect(xdotoolArgs({ action: "left_click" }, info)).toEqual(["click", "1"]);
+    expect(xdotoolArgs({ action: "triple_click", coordinate: [3, 4] }, info)).toEqual(["mousemove", "3", "4", "click", "--repeat", "3", "1"]);
     expect(xdotoolArgs({ action: "scroll", coordinate: [10, 20], scroll_direction: "down", scroll_amount: 3 }, info)).toEqual([
       "mousemove", "10", "20", "click", "--repeat", "3", "5",
     ]);
@@ -164,6 +167,10 @@ describe.skipIf(!hasXvfb)("agent desktop on a real Xvfb", () => {
       { action: "right_click", coordinate: [900, 600] },
       { action: "middle_click", coordinate: [900, 600] },
       { action: "double_click", coordinate: [900, 600] },
+      { action: "triple_click" },
+      { action: "left_mouse_down" },
+      { action: "mouse_move", coordinate: [950, 620] },
+      { action: "left_mouse_up" },
       { action: "scroll", coordinate: [900, 600], scroll_direction: "up", scroll_amount: 2 },
       { action: "left_click_drag", start_coordinate: [700, 500], coordinate: [800, 550] },
       { action: "wait", duration: 10 },

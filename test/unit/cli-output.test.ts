@@ -15,6 +15,7 @@ const chat = (id: string, title: string, status: ChatResponse["status"]): ChatRe
   status,
   last_error: null,
   archived: false,
+  mode: null,
   mcp_server_ids: [],
   diff_status: { chat_id: id },
   created_at: "2026-03-23T10:00:00Z",

@@ -38,6 +38,11 @@ function checkInside(point: readonly [number, number], info: DesktopInfo, field:
   return [String(x), String(y)];
 }
 
+/** Moves the pointer first when the click names a point; otherwise clicks where it is. */
+function clickAt(point: readonly [number, number] | undefined, info: DesktopInfo, click: string[]): string[] {
+  return point === undefined ? click : ["mousemove", ...checkInside(point, info, "coordinate"), ...click];
+}
+
 /** The xdotool arguments for an action; undefined for actions that need no input. */
 export function xdotoolArgs(action: DesktopAction, info: DesktopInfo): string[] | undefined {
   switch (action.action) {
@@ -49,9 +54,15 @@ export function xdotoolArgs(action: DesktopAction, info: DesktopInfo): string[] 
     case "left_click":
     case "right_click":
     case "middle_click":
-      return ["mousemove", ...checkInside(action.coordinate, info, "coordinate"), "click", BUTTONS[action.action]];
+      return clickAt(action.coordinate, info, ["click", BUTTONS[action.action]]);
     case "double_click":
-      return ["mousemove", ...checkInside(action.coordinate, info, "coordinate"), "click", "--repeat", "2", "1"];
+      return clickAt(action.coordinate, info, ["click", "--repeat", "2", "1"]);
+    case "triple_click":
+      return clickAt(action.coordinate, info, ["click", "--repeat", "3", "1"]);
+    case "left_mouse_down":
+      return ["mousedown", "1"];
+    case "left_mouse_up":
+      return ["mouseup", "1"];
     case "type":
       return ["type", "--delay", String(TYPE_DELAY_MS), "--", action.text];
     case "key":

@@ -21,9 +21,9 @@ import { Readable } from "node:stream";
 import { AgentError } from "../errors.js";
 import { missingProgram, runProgram, type DesktopProgram } from "./programs.js";
 
-/** behavior.md section 6: the computer tool declares 1280×720 (scaled from a native 1920×1080). */
-export const DESKTOP_WIDTH = 1280;
-export const DESKTOP_HEIGHT = 720;
+import { DESKTOP_HEIGHT, DESKTOP_WIDTH } from "./schema.js";
+
+export { DESKTOP_HEIGHT, DESKTOP_WIDTH } from "./schema.js";
 /** 24-bit colour: what screenshots and VNC clients expect; 8-bit would dither the screen. */
 const DESKTOP_DEPTH = 24;
 /** Xvfb is up in well under a second; ten seconds means it will not come up. */
@@ -136,6 +136,15 @@ export class Desktop {
   async clientEnv(): Promise<NodeJS.ProcessEnv> {
     const { info } = await this.running();
     return { ...this.options.env, DISPLAY: info.display };
+  }
+
+  /**
+   * `{DISPLAY}` of the desktop if it runs (or is starting), else nothing; never starts it. Commands
+   * the agent runs get it, so a GUI program the model launches opens on the desktop it sees.
+   */
+  async displayEnv(): Promise<Record<string, string>> {
+    const running = await this.starting?.catch(() => undefined);
+    return running ? { DISPLAY: running.info.display } : {};
   }
 
   /** The running programs' pids, for logs and for tests that kill one to see the desktop recover. */

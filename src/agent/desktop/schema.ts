@@ -9,6 +9,14 @@
  */
 import { z } from "zod";
 
+/**
+ * behavior.md section 6: the computer tool declares 1280×720 (scaled from a native 1920×1080).
+ * The agent's display is created at exactly this size, so the server declares it to the model
+ * and coordinates need no scaling.
+ */
+export const DESKTOP_WIDTH = 1280;
+export const DESKTOP_HEIGHT = 720;
+
 /** behavior.md section 6: `wait` sleeps `duration` ms, default 1000. */
 export const DEFAULT_WAIT_MS = 1_000;
 /**
@@ -25,14 +33,19 @@ const KEY_PATTERN = /^[A-Za-z0-9_+]+$/;
 
 const coordinate = z.tuple([z.number().int().min(0), z.number().int().min(0)]);
 const pointAction = <A extends string>(action: A) => z.object({ action: z.literal(action), coordinate });
+/** Anthropic's clicks may leave out the coordinate: the click lands where the pointer is. */
+const clickAction = <A extends string>(action: A) => z.object({ action: z.literal(action), coordinate: coordinate.optional() });
 
 export const desktopActionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("screenshot") }),
   pointAction("mouse_move"),
-  pointAction("left_click"),
-  pointAction("right_click"),
-  pointAction("middle_click"),
-  pointAction("double_click"),
+  clickAction("left_click"),
+  clickAction("right_click"),
+  clickAction("middle_click"),
+  clickAction("double_click"),
+  clickAction("triple_click"),
+  z.object({ action: z.literal("left_mouse_down") }),
+  z.object({ action: z.literal("left_mouse_up") }),
   z.object({ action: z.literal("type"), text: z.string().min(1).max(MAX_TYPE_CHARS) }),
   z.object({
     action: z.literal("key"),

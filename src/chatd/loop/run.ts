@@ -20,7 +20,7 @@ import { contextLimitFromMetadata } from "../../llm/context-limit.js";
 import type { ResolvedModel } from "../../llm/resolve.js";
 import { describeError, withRetry } from "../../llm/retry.js";
 import { normalizeUsage } from "../../llm/usage.js";
-import { capOutput, type ToolRegistry } from "../tools/registry.js";
+import { capOutput, type ChatTool } from "../tools/registry.js";
 import { streamStep, type LocalToolCall, type StepOutput } from "./step.js";
 import { compactIfNeeded } from "./compact.js";
 import { endsWithAnswer, loadHistory } from "./history.js";
@@ -35,15 +35,20 @@ export const INTERRUPTED_RESULT = "tool call was interrupted before it produced 
 export type { HistoryMessage, PromptSource, RunControl, RunDependencies, RunEnd, StopCause } from "./types.js";
 import type { RunControl, RunDependencies, RunEnd } from "./types.js";
 
-/** The AI SDK view of chatd's tools: schemas only, so calls come back to the loop to run. */
-function sdkTools(registry: ToolRegistry, resolved: ResolvedModel, chat: ChatRow): ToolSet {
+/**
+ * The AI SDK view of the tools this run offers: schemas only (or the provider's own declaration,
+ * for Anthropic's `computer`), without `execute`, so every call comes back to the loop to run.
+ */
+function sdkTools(offered: ReadonlyMap<string, ChatTool>, resolved: ResolvedModel): ToolSet {
   const tools: ToolSet = { ...resolved.tools };
-  for (const tool of registry.forChat(chat)) tools[tool.name] = sdkTool({ description: tool.description, inputSchema: tool.inputSchema });
+  for (const tool of offered.values()) {
+    tools[tool.name] = tool.providerDefinition ?? sdkTool({ description: tool.description, inputSchema: tool.inputSchema });
+  }
   return tools;
 }
 
 async function runTools(
-  deps: RunDependencies,
+  offered: ReadonlyMap<string, ChatTool>,
   chat: ChatRow,
   calls: readonly LocalToolCall[],
   signal: AbortSignal,
@@ -52,8 +57,9 @@ async function runTools(
   return Promise.all(
     calls.map(async (call): Promise<ChatMessagePart> => {
       const base = { type: "tool-result" as const, tool_call_id: call.id, tool_name: call.name };
-      // A child chat naming a root-only tool gets the same answer as for an unknown one.
-      const tool = deps.tools.getForChat(call.name, chat);
+      // A tool this run did not offer (a root-only tool named by a child, one replayed from an
+      // older run) gets the same answer as an unknown one.
+      const tool = offered.get(call.name);
       if (!tool) return { ...base, result: { error: `Tool not found: ${call.name}` }, is_error: true };
       try {
         const output = await tool.execute(call.input, { chatId: chat.id, ownerId: chat.ownerId, signal });
@@ -91,7 +97,8 @@ function stepContextLimit(resolved: ResolvedModel, step: StepOutput): number | n
 
 /** Runs the chat until the model stops calling tools, or the run is stopped. */
 export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved: ResolvedModel, control: RunControl): Promise<RunEnd> {
-  const tools = sdkTools(deps.tools, resolved, chat);
+  const offered = await deps.tools.offerFor(chat);
+  const tools = sdkTools(offered, resolved);
   let reentries = 0;
   for (let stepNumber = 0; stepNumber < MAX_CHAT_STEPS; stepNumber++) {
     const started = performance.now();
@@ -131,7 +138,7 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
     }
     if (step.aborted || control.signal.aborted) return stopped(deps, chat, control, step);
 
-    const results = await runTools(deps, chat, step.localCalls, control.signal);
+    const results = await runTools(offered, chat, step.localCalls, control.signal);
     if (control.signal.aborted) return stopped(deps, chat, control, step, results);
     for (const result of results) deps.hub.publishPart(chat.id, "tool", result);
 

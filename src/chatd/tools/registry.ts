@@ -6,7 +6,9 @@
  * Tool results follow behavior.md section 1: an error is `{error: message}` with `is_error`;
  * text output is kept if it is valid JSON, else wrapped as `{output: text}`.
  */
+import type { Tool } from "ai";
 import { z } from "zod";
+import type { ChatRow } from "../../chats/store.js";
 
 /** Default cap on a tool's output: 32 KiB, as the reference's execute tool. */
 export const DEFAULT_OUTPUT_CAP_BYTES = 32 * 1024;
@@ -20,6 +22,9 @@ export interface ToolContext {
 
 export type ToolOutput = { result: unknown; isError?: boolean };
 
+/** What decides whether a chat is offered a tool. */
+export type ToolAudience = Pick<ChatRow, "parentChatId" | "mode">;
+
 export interface ChatTool<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
@@ -27,6 +32,18 @@ export interface ChatTool<S extends z.ZodType = z.ZodType> {
   outputCapBytes: number;
   /** Offered to root chats only (provisioning and delegation tools; behavior.md section 6). */
   rootOnly: boolean;
+  /** Offered only to chats of this mode (the `computer` tool); absent: to chats of every mode. */
+  onlyInMode: ChatRow["mode"] | undefined;
+  /**
+   * A deployment-wide condition checked when a run starts (e.g. "the desktop is enabled and
+   * Anthropic has a key"); absent: always offered.
+   */
+  offeredWhen: (() => Promise<boolean>) | undefined;
+  /**
+   * The declaration the model receives, when it is a provider-defined tool (Anthropic's
+   * `computer`) rather than a function built from `inputSchema`. The loop still runs the call.
+   */
+  providerDefinition: Tool | undefined;
   execute(input: z.output<S>, context: ToolContext): Promise<ToolOutput>;
 }
 
@@ -36,6 +53,9 @@ export function defineTool<S extends z.ZodType>(tool: {
   inputSchema: S;
   outputCapBytes?: number;
   rootOnly?: boolean;
+  onlyInMode?: NonNullable<ChatRow["mode"]>;
+  offeredWhen?: () => Promise<boolean>;
+  providerDefinition?: Tool;
   execute(input: z.output<S>, context: ToolContext): Promise<ToolOutput>;
 }): ChatTool {
   const cap = tool.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES;
@@ -45,6 +65,9 @@ export function defineTool<S extends z.ZodType>(tool: {
     inputSchema: tool.inputSchema,
     outputCapBytes: cap,
     rootOnly: tool.rootOnly ?? false,
+    onlyInMode: tool.onlyInMode,
+    offeredWhen: tool.offeredWhen,
+    providerDefinition: tool.providerDefinition,
     // Erases the input type once, here: the loop validates input with the same schema.
     execute: async (input, context) => {
       const parsed = tool.inputSchema.safeParse(input);
@@ -56,8 +79,10 @@ export function defineTool<S extends z.ZodType>(tool: {
   };
 }
 
-function offeredTo(tool: ChatTool, chat: { parentChatId: string | null }): boolean {
-  return !tool.rootOnly || chat.parentChatId === null;
+/** The static part of the offer: root-only tools for roots, mode-bound tools for that mode. */
+function offeredTo(tool: ChatTool, chat: ToolAudience): boolean {
+  if (tool.rootOnly && chat.parentChatId !== null) return false;
+  return tool.onlyInMode === undefined || tool.onlyInMode === chat.mode;
 }
 
 export class ToolRegistry {
@@ -80,15 +105,22 @@ export class ToolRegistry {
     return [...this.#tools.values()];
   }
 
-  /** The tools a chat is offered: root-only ones are withheld from delegated (child) chats. */
-  forChat(chat: { parentChatId: string | null }): ChatTool[] {
+  /**
+   * The tools a chat may be offered, before deployment conditions: root-only ones are withheld
+   * from delegated (child) chats, mode-bound ones from chats of another mode.
+   */
+  forChat(chat: ToolAudience): ChatTool[] {
     return this.list().filter((tool) => offeredTo(tool, chat));
   }
 
-  /** The tool named `name` if `chat` is offered it; a child naming a root-only tool gets none. */
-  getForChat(name: string, chat: { parentChatId: string | null }): ChatTool | undefined {
-    const tool = this.#tools.get(name);
-    return tool && offeredTo(tool, chat) ? tool : undefined;
+  /**
+   * The tools a run offers, by name: `forChat` narrowed by each tool's `offeredWhen`, checked
+   * once per run so the tool list the model sees and the tools the loop will run agree.
+   */
+  async offerFor(chat: ToolAudience): Promise<Map<string, ChatTool>> {
+    const candidates = this.forChat(chat);
+    const offered = await Promise.all(candidates.map(async (tool) => (tool.offeredWhen ? tool.offeredWhen() : true)));
+    return new Map(candidates.filter((_, index) => offered[index]).map((tool) => [tool.name, tool]));
   }
 }
 

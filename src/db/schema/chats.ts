@@ -18,6 +18,8 @@ import { workspaces } from "./workspaces.js";
 export const chatStatus = pgEnum("chat_status", ["waiting", "pending", "running", "paused", "completed", "error"]);
 export const chatMessageRole = pgEnum("chat_message_role", ["system", "user", "assistant", "tool"]);
 export const chatMessageVisibility = pgEnum("chat_message_visibility", ["user", "model", "both"]);
+/** A chat's mode; NULL is a normal chat. `computer_use` chats drive the workspace's desktop. */
+export const chatMode = pgEnum("chat_mode", ["computer_use"]);
 
 export const chats = pgTable(
   "chats",
@@ -41,6 +43,7 @@ export const chats = pgTable(
       .references(() => chatModelConfigs.id),
     archived: boolean("archived").notNull().default(false),
     lastError: text("last_error"),
+    mode: chatMode("mode"),
     mcpServerIds: uuid("mcp_server_ids").array().notNull().default(sql`'{}'::uuid[]`),
   },
   (t) => [

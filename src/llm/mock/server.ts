@@ -62,7 +62,7 @@ export interface MockLlmOptions {
    * where the number of requests is not known in advance (retries, runs repeated after a crash)
    * and each turn has to be derived from the conversation the request carries.
    */
-  fallback?: (request: RecordedRequest) => MockTurn;
+  fallback?: (request: RecordedRequest) => MockTurn | Promise<MockTurn>;
   /**
    * Queued turns answer streamed requests only; non-streamed ones (chatd's titles and summaries)
    * get the default echo. For scripts run by hand (`npm run mock-llm --script`), where a title

@@ -37,6 +37,9 @@ export const chatDiffStatusSchema = z
   .meta({ id: "ChatDiffStatus" });
 export type ChatDiffStatus = z.infer<typeof chatDiffStatusSchema>;
 
+/** chat_mode values (behavior.md section 1); a normal chat has none. */
+export const CHAT_MODES = ["computer_use"] as const;
+
 export const chatSchema = z
   .object({
     id: z.uuid(),
@@ -50,6 +53,8 @@ export const chatSchema = z
     status: z.enum(CHAT_STATUSES),
     last_error: z.string().nullable(),
     archived: z.boolean(),
+    /** `computer_use` for a sub-agent that drives the workspace's desktop; null for a normal chat. */
+    mode: z.enum(CHAT_MODES).nullable(),
     mcp_server_ids: z.array(z.uuid()),
     diff_status: chatDiffStatusSchema,
     created_at: timestamp,

@@ -6,7 +6,8 @@
  * Invariants:
  * - A child has the parent's owner, workspace and model; parent_chat_id = caller and
  *   root_chat_id = caller's root (or the caller). It starts `pending` through the state module,
- *   with no system prompt: its instructions come from SUBAGENT_INSTRUCTION at prompt time.
+ *   with no system prompt: its instructions come from SUBAGENT_INSTRUCTION at prompt time (a
+ *   computer-use child, spawned through `spawnChild` by ../computer-use, also stores its guidance).
  * - Every tool that names a chat first checks that it descends from the caller (parent-chain
  *   walk), so a chat can never reach another tree, even of the same owner.
  * - Status changes go through the state module only (createChat, sendMessage, interruptChat).
@@ -20,7 +21,7 @@ import { chats } from "../../../db/schema/index.js";
 import { pubsubHints, type ChatHints } from "../../../chats/hints.js";
 import { sendMessage, QueueFullError } from "../../../chats/queue.js";
 import { createChat, interruptChat } from "../../../chats/state.js";
-import type { ChatRow } from "../../../chats/store.js";
+import type { ChatRow, NewMessage } from "../../../chats/store.js";
 import { ancestorChatIds } from "../../../chats/tree.js";
 import type { Pubsub } from "../../../pubsub/pubsub.js";
 import { defineTool, toolError, type ChatTool, type ToolOutput } from "../registry.js";
@@ -70,6 +71,44 @@ export function childTitle(prompt: string, title: string | undefined): string {
 
 class SubagentError extends Error {}
 
+export interface SpawnInput {
+  prompt: string;
+  title?: string | undefined;
+  /** `computer_use` for spawn_computer_use_agent's child. */
+  mode?: NonNullable<ChatRow["mode"]>;
+  /** A system message stored first in the child, before its task (computer-use guidance). */
+  systemPrompt?: (prompt: string) => string;
+}
+
+/**
+ * Creates a child of `parentId` that starts on `input.prompt`: the body of spawn_agent and
+ * spawn_computer_use_agent. Raises the documented errors for a child parent and an empty prompt.
+ */
+export async function spawnChild(
+  deps: { db: Database; hints: ChatHints },
+  parentId: string,
+  input: SpawnInput,
+): Promise<{ chat_id: string; title: string; status: ChatRow["status"] }> {
+  const parent = await loadChat(deps.db, parentId);
+  if (!parent) throw new SubagentError("current chat not found");
+  if (parent.parentChatId !== null) throw new SubagentError(NESTED_SPAWN_ERROR);
+  const prompt = input.prompt.trim();
+  if (prompt === "") throw new SubagentError(PROMPT_REQUIRED);
+  const task: NewMessage = { role: "user", parts: [{ type: "text", text: prompt }], visibility: "both", createdBy: parent.ownerId, modelConfigId: parent.lastModelConfigId };
+  const system: NewMessage[] = input.systemPrompt ? [{ role: "system", parts: [{ type: "text", text: input.systemPrompt(prompt) }], visibility: "model" }] : [];
+  const { chat } = await createChat(deps.db, deps.hints, {
+    ownerId: parent.ownerId,
+    title: childTitle(prompt, input.title),
+    modelConfigId: parent.lastModelConfigId,
+    workspaceId: parent.workspaceId,
+    parentChatId: parent.id,
+    rootChatId: parent.rootChatId ?? parent.id,
+    ...(input.mode ? { mode: input.mode } : {}),
+    messages: [...system, task],
+  });
+  return { chat_id: chat.id, title: chat.title, status: chat.status };
+}
+
 async function loadChat(db: Database, chatId: string): Promise<ChatRow | undefined> {
   const [row] = await db.select().from(chats).where(eq(chats.id, chatId));
   return row;
@@ -83,7 +122,7 @@ async function descendant(db: Database, callerId: string, targetId: string): Pro
 }
 
 /** Runs a tool body: a SubagentError becomes the documented tool error; anything else fails the call. */
-async function subagentOutput(body: () => Promise<unknown>): Promise<ToolOutput> {
+export async function subagentOutput(body: () => Promise<unknown>): Promise<ToolOutput> {
   try {
     return { result: await body() };
   } catch (error) {
@@ -109,24 +148,7 @@ export function subagentTools(deps: SubagentToolDeps): ChatTool[] {
       title: z.string().max(TITLE_INPUT_MAX).optional().describe("A short title for the sub-agent's chat."),
     }),
     rootOnly: true,
-    execute: (input, context) =>
-      subagentOutput(async () => {
-        const parent = await loadChat(db, context.chatId);
-        if (!parent) throw new SubagentError("current chat not found");
-        if (parent.parentChatId !== null) throw new SubagentError(NESTED_SPAWN_ERROR);
-        const prompt = input.prompt.trim();
-        if (prompt === "") throw new SubagentError(PROMPT_REQUIRED);
-        const { chat } = await createChat(db, hints, {
-          ownerId: parent.ownerId,
-          title: childTitle(prompt, input.title),
-          modelConfigId: parent.lastModelConfigId,
-          workspaceId: parent.workspaceId,
-          parentChatId: parent.id,
-          rootChatId: parent.rootChatId ?? parent.id,
-          messages: [{ role: "user", parts: [{ type: "text", text: prompt }], visibility: "both", createdBy: parent.ownerId, modelConfigId: parent.lastModelConfigId }],
-        });
-        return { chat_id: chat.id, title: chat.title, status: chat.status };
-      }),
+    execute: (input, context) => subagentOutput(() => spawnChild({ db, hints }, context.chatId, input)),
   });
 
   const waitAgent = defineTool({

@@ -26,7 +26,7 @@ export class WorkspaceToolError extends Error {
 }
 
 /** The agent of the chat's workspace as of now, bound to the chat. */
-export async function agentForChat(deps: WorkspaceToolDeps, context: ToolContext): Promise<WorkspaceAgentClient> {
+export async function agentForChat(deps: Pick<WorkspaceToolDeps, "db" | "agents">, context: ToolContext): Promise<WorkspaceAgentClient> {
   const [chat] = await deps.db
     .select({ workspaceId: chats.workspaceId, parentChatId: chats.parentChatId })
     .from(chats)
