@@ -114,6 +114,7 @@ export class ChatDaemon {
             const [files, workspaceContext] = await Promise.all([this.#files(chat.ownerId, history), this.#workspaceContext(chat.id, ancestors)]);
             return assemblePrompt(history, {
               provider: resolved.provider,
+              omitOldScreenshots: chat.mode === "computer_use",
               extraSystem: {
                 // A delegated chat works for its parent agent (behavior.md section 5, item 4).
                 ...(chat.parentChatId ? { subagent: SUBAGENT_INSTRUCTION } : {}),

@@ -18,6 +18,8 @@
  * - Provider-executed calls stay in their assistant message, each directly followed by its
  *   provider-executed result; orphan provider results and provider calls with no result are
  *   dropped (a provider rejects either on replay).
+ * - Computer use only: tool-result screenshots beyond the newest few are replaced by a text, in
+ *   chunks (screenshots.ts).
  * - Anthropic only: ephemeral cache control on the last system message and on the last two
  *   conversation messages (3 of Anthropic's 4 breakpoints); other providers get none.
  */
@@ -37,6 +39,7 @@ import {
   type ProviderOptions,
 } from "./convert.js";
 import type { ChatMessagePart } from "../../sdk/schemas/parts.js";
+import { omitOldScreenshots } from "./screenshots.js";
 import type { ProviderName } from "../../sdk/schemas/llm.js";
 
 export type { FileResolver, ResolvedFile } from "./convert.js";
@@ -63,6 +66,8 @@ export interface ExtraSystem {
 
 export interface AssembleOptions {
   provider: ProviderName;
+  /** Computer use: keep only the newest tool-result screenshots (screenshots.ts). */
+  omitOldScreenshots?: boolean;
   extraSystem?: ExtraSystem;
   resolveFile?: FileResolver;
 }
@@ -307,7 +312,8 @@ export function assemblePrompt(rows: readonly PromptMessageRow[], options: Assem
     else if (row.role === "assistant") builder.addAssistant(row.parts);
     else if (row.role === "tool") for (const part of row.parts) if (part.type === "tool-result") builder.addResult(part);
   }
-  const conversation = builder.finish();
+  const built = builder.finish();
+  const conversation = options.omitOldScreenshots ? omitOldScreenshots(built) : built;
   if (conversation.length > 0 && conversation[0]?.role !== "user") {
     conversation.unshift({ role: "user", content: [{ type: "text", text: MISSING_START_TEXT }] });
   }
