@@ -4,3 +4,4 @@ export * from "./settings.js";
 export * from "./llm.js";
 export * from "./chats.js";
 export * from "./workspaces.js";
+export * from "./usage.js";

@@ -3,7 +3,7 @@
  * secret half only: a database dump never yields a usable credential.
  */
 import { sql } from "drizzle-orm";
-import { customType, index, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, check, customType, index, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** bytea read as a Buffer on both backends (the type parsers in db/client.ts make it so). */
 export const bytea = customType<{ data: Buffer; driverData: Buffer }>({
@@ -29,10 +29,13 @@ export const users = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    /** The user's own chat spend limit per period (usage limits); NULL: the group's or default. */
+    chatSpendLimitMicros: bigint("chat_spend_limit_micros", { mode: "number" }),
   },
   (t) => [
     uniqueIndex("users_username_lower_idx").on(sql`lower(${t.username})`),
     uniqueIndex("users_email_lower_idx").on(sql`lower(${t.email})`),
+    check("users_chat_spend_limit_positive", sql`${t.chatSpendLimitMicros} IS NULL OR ${t.chatSpendLimitMicros} > 0`),
   ],
 );
 
@@ -77,8 +80,13 @@ export const groups = pgTable(
     displayName: text("display_name").notNull().default(""),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /** The group's chat spend limit per period for its members (usage limits); NULL: none. */
+    chatSpendLimitMicros: bigint("chat_spend_limit_micros", { mode: "number" }),
   },
-  (t) => [uniqueIndex("groups_name_lower_idx").on(sql`lower(${t.name})`)],
+  (t) => [
+    uniqueIndex("groups_name_lower_idx").on(sql`lower(${t.name})`),
+    check("groups_chat_spend_limit_positive", sql`${t.chatSpendLimitMicros} IS NULL OR ${t.chatSpendLimitMicros} > 0`),
+  ],
 );
 
 export const groupMembers = pgTable(
