@@ -7,7 +7,9 @@
  * - One live link per agent on this replica: a newer socket replaces the older one, and the older
  *   one's close then changes nothing (neither the map nor the row).
  * - Closing a link fails every call in flight on it at once (AgentUnavailableError) and ends its
- *   streams; a call never hangs past its own deadline.
+ *   streams (git watches and VNC streams); a call never hangs past its own deadline.
+ * - A VNC stream's calls go to the link that opened it, never to a newer one: the agent ties its
+ *   bridge to the session (connection) that opened it.
  * - Every change of connection state is published on `workspace:<id>` so waiters (create_workspace,
  *   start_workspace) wake without polling.
  */
@@ -34,6 +36,7 @@ import type { AgentRow } from "../agents.js";
 import { safeJson } from "../../util/parse.js";
 import { AgentCallError, AgentUnavailableError, type AgentCallContext, type AgentStream } from "./errors.js";
 import { workspaceChannel, type WorkspaceEvent } from "../builds.js";
+import { LinkVncStreams, type VncCall, type VncStream, type VncStreamHandlers } from "./vnc.js";
 
 /** An agent that opens a socket but never says hello is dropped after this. */
 export const AGENT_HELLO_TIMEOUT_MS = 10_000;
@@ -70,6 +73,7 @@ function rawSocket(raw: unknown): RawSocket | undefined {
 class AgentLink {
   readonly pending = new Map<number, Pending>();
   readonly streams = new Map<string, (message: GitWatchMessage) => void>();
+  readonly vnc: LinkVncStreams;
   nextId = 1;
   ready = false;
   closed = false;
@@ -77,7 +81,11 @@ class AgentLink {
   constructor(
     readonly agent: AgentRow,
     readonly ws: WSContext,
-  ) {}
+    /** Asks the agent, on this very link, to drop a VNC bridge nobody here reads. */
+    closeVnc: (link: AgentLink, streamId: string) => Promise<unknown>,
+  ) {
+    this.vnc = new LinkVncStreams((streamId) => closeVnc(this, streamId));
+  }
 
   send(frame: RequestFrame): void {
     this.ws.send(JSON.stringify(frame));
@@ -120,7 +128,7 @@ export class AgentConnections {
     let helloTimer: NodeJS.Timeout | undefined;
     return {
       onOpen: (ws) => {
-        const opened = new AgentLink(agent, ws);
+        const opened = new AgentLink(agent, ws, (owner, streamId) => this.#callOn(owner, "desktop.vnc.close", { stream_id: streamId }, {}));
         link = opened;
         this.#all.add(opened);
         rawSocket(ws.raw)?.on("pong", () => {
@@ -161,6 +169,11 @@ export class AgentConnections {
   callRaw(agentId: string, method: string, params: unknown, context: AgentCallContext, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<unknown> {
     const link = this.#live.get(agentId);
     if (!link?.ready) return Promise.reject(new AgentUnavailableError("the workspace agent is not connected to this replica"));
+    return this.#callOn(link, method, params, context, options);
+  }
+
+  #callOn(link: AgentLink, method: string, params: unknown, context: AgentCallContext, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<unknown> {
+    if (link.closed) return Promise.reject(new AgentUnavailableError("the workspace agent disconnected"));
     const id = link.nextId++;
     const timeoutMs = options.timeoutMs ?? AGENT_CALL_TIMEOUT_MS;
     return new Promise<unknown>((resolve, reject) => {
@@ -217,6 +230,26 @@ export class AgentConnections {
   }
 
   /**
+   * Opens a byte stream to the desktop's VNC server (the agent starts the desktop if needed).
+   * x11vnc's bytes go to `handlers.onData` in order, possibly before this resolves.
+   */
+  async openDesktopVnc(agentId: string, context: AgentCallContext, handlers: VncStreamHandlers, options: { timeoutMs?: number } = {}): Promise<VncStream> {
+    const link = this.#live.get(agentId);
+    if (!link?.ready) throw new AgentUnavailableError("the workspace agent is not connected to this replica");
+    const call: VncCall = async (method, params, callOptions) => {
+      const parsed = agentResultSchema(method).safeParse(await this.#callOn(link, method, params, context, callOptions));
+      if (!parsed.success) throw new AgentCallError("internal", `the agent answered ${method} with an unexpected result`);
+      return parsed.data;
+    };
+    return link.vnc.open(call, handlers, options);
+  }
+
+  /** VNC streams the agent still holds for this replica's link (open, or closing and not yet confirmed). */
+  vncStreamCount(agentId: string): number {
+    return this.#live.get(agentId)?.vnc.size ?? 0;
+  }
+
+  /**
    * Drops every agent socket (shutdown; the agents redial another replica) and waits until each
    * disconnect is recorded, so no row keeps naming this replica as the holder.
    */
@@ -265,6 +298,9 @@ export class AgentConnections {
       case "stream":
         link.streams.get(frame.stream_id)?.(frame.data);
         return;
+      case "vnc":
+        link.vnc.deliver(frame);
+        return;
     }
   }
 
@@ -305,6 +341,7 @@ export class AgentConnections {
     for (const pending of link.pending.values()) pending.reject(new AgentUnavailableError("the workspace agent disconnected"));
     for (const stream of link.streams.values()) stream({ type: "error", message: "the workspace agent disconnected" });
     link.streams.clear();
+    link.vnc.endAll("the workspace agent disconnected");
     if (this.#live.get(link.agent.id) !== link) return;
     this.#live.delete(link.agent.id);
     try {

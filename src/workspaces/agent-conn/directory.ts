@@ -13,6 +13,7 @@ import type { AgentConnections } from "./connections.js";
 import { AgentUnavailableError, type AgentCallContext, type AgentStream } from "./errors.js";
 import { ForwardingClient } from "./forward.js";
 import { workspaceChannel } from "../builds.js";
+import type { VncStream, VncStreamHandlers } from "./vnc.js";
 import { channelWaiter } from "../../pubsub/waiter.js";
 
 export interface CallOptions {
@@ -25,6 +26,8 @@ export interface WorkspaceAgentClient {
   readonly agent: AgentRow;
   call<M extends AgentMethod>(method: M, params: AgentParams<M>, options?: CallOptions): Promise<AgentResult<M>>;
   openGitWatch(onMessage: (message: GitWatchMessage) => void): Promise<AgentStream>;
+  /** A byte stream to the desktop's VNC server; `onData` may fire before it resolves. */
+  openDesktopVnc(handlers: VncStreamHandlers, options?: { timeoutMs?: number }): Promise<VncStream>;
 }
 
 export interface AgentDirectoryDeps {
@@ -79,6 +82,11 @@ export class AgentDirectory {
         if (local) return connections.openGitWatch(agent.id, context, onMessage);
         if (!forwarding || !agent.replicaId) throw new AgentUnavailableError("the workspace agent is connected to another replica, which this one cannot reach");
         return forwarding.openGitWatch(agent.replicaId, agent.id, context, onMessage);
+      },
+      openDesktopVnc: async (handlers, options = {}) => {
+        if (local) return connections.openDesktopVnc(agent.id, context, handlers, options);
+        if (!forwarding || !agent.replicaId) throw new AgentUnavailableError("the workspace agent is connected to another replica, which this one cannot reach");
+        return forwarding.openDesktopVnc(agent.replicaId, agent.id, context, handlers, options);
       },
     };
   }

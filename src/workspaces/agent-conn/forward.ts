@@ -5,6 +5,10 @@
  * - `POST /api/internal/agents/{agent}/rpc`: one call, answered as a ForwardedAnswer.
  * - `GET  /api/internal/agents/{agent}/git-watch` (WebSocket): a git watch; the caller sends
  *   `{type:"refresh"}`, the holder sends GitWatchMessages.
+ * - `GET  /api/internal/agents/{agent}/desktop-vnc` (WebSocket): a VNC stream. Binary messages are
+ *   the stream's bytes both ways; the holder sends one text `{type:"opened"}` once the agent has
+ *   opened it (x11vnc's first bytes may come before), and ends the stream by closing the socket
+ *   with the stream's own end code (vnc.ts); a close before `opened` is a failed open.
  * An answer of `unavailable` means the holder no longer has the agent: the directory then looks
  * the agent up again (it may have reconnected to a third replica).
  */
@@ -26,9 +30,11 @@ import { RELAY_SECRET_HEADER } from "../../streams/relay.js";
 import { safeJson } from "../../util/parse.js";
 import { AgentCallError, AgentUnavailableError, type AgentCallContext, type AgentStream } from "./errors.js";
 import { AGENT_CALL_TIMEOUT_MS } from "./connections.js";
+import { closeReason, plainBytes, VNC_END_FAILED, VNC_END_NORMAL, VNC_END_SLOW, type VncStream, type VncStreamHandlers } from "./vnc.js";
 
 export const agentRpcPath = (agentId: string) => `/api/internal/agents/${agentId}/rpc`;
 export const agentGitWatchPath = (agentId: string) => `/api/internal/agents/${agentId}/git-watch`;
+export const agentDesktopVncPath = (agentId: string) => `/api/internal/agents/${agentId}/desktop-vnc`;
 
 /**
  * A replica's address is fixed for its lifetime (a restart is a new replica id), so a short cache
@@ -59,6 +65,24 @@ export const forwardedAnswerSchema = z.union([
 export type ForwardedAnswer = z.infer<typeof forwardedAnswerSchema>;
 
 export const gitWatchClientMessageSchema = z.object({ type: z.literal("refresh") });
+
+/** The forwarded VNC stream's query: the chat context and the open's deadline. */
+export const desktopVncQuerySchema = z.object({
+  chat_id: z.string().max(64).optional(),
+  ancestor_chat_id: z.array(z.string().max(64)).max(64).default([]),
+  timeout_ms: z.coerce.number().int().min(1).max(10 * 60_000).optional(),
+});
+/** The holder's one control message on a forwarded VNC stream. */
+export const desktopVncOpenedSchema = z.object({ type: z.literal("opened") });
+export const DESKTOP_VNC_OPENED = JSON.stringify({ type: "opened" } satisfies z.infer<typeof desktopVncOpenedSchema>);
+
+/** End codes a forwarded VNC stream passes on as they are; anything else is a failure. */
+const RELAYED_VNC_END_CODES: readonly number[] = [VNC_END_NORMAL, VNC_END_FAILED, VNC_END_SLOW];
+/**
+ * Viewer bytes queued on the hop to the holder and not yet sent. Viewer input is small, so this
+ * only trips when the holder stops reading; the stream then ends instead of queueing here.
+ */
+const MAX_FORWARD_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export class ForwardingClient {
   constructor(
@@ -148,6 +172,67 @@ export class ForwardingClient {
       close: () => {
         ended = true;
         ws.close();
+      },
+    };
+  }
+
+  async openDesktopVnc(replicaId: string, agentId: string, context: AgentCallContext, handlers: VncStreamHandlers, options: { timeoutMs?: number }): Promise<VncStream> {
+    const address = await this.#address(replicaId);
+    const url = new URL(agentDesktopVncPath(agentId), address.replace(/^http/, "ws"));
+    if (context.chat_id) url.searchParams.set("chat_id", context.chat_id);
+    for (const ancestor of context.ancestor_chat_ids ?? []) url.searchParams.append("ancestor_chat_id", ancestor);
+    const timeoutMs = options.timeoutMs ?? AGENT_CALL_TIMEOUT_MS;
+    url.searchParams.set("timeout_ms", String(timeoutMs));
+    // maxPayload 0: no read limit. The holder sends one agent frame per message (64 KiB at most),
+    // so this only keeps ws's own cap from ever cutting a framebuffer update short.
+    const ws = new WebSocket(url, { headers: { [RELAY_SECRET_HEADER]: this.secret }, handshakeTimeout: FORWARD_DIAL_TIMEOUT_MS, maxPayload: 0 });
+    ws.binaryType = "nodebuffer";
+    let opened = false;
+    let ended = false;
+    const end = (code: number, reason: string) => {
+      if (ended) return;
+      ended = true;
+      handlers.onEnd({ code: RELAYED_VNC_END_CODES.includes(code) ? code : VNC_END_FAILED, reason: reason || "the workspace agent's replica closed the VNC stream" });
+    };
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new AgentUnavailableError(`the workspace agent's replica did not open the VNC stream within ${Math.round(timeoutMs / 1000)}s`));
+      }, timeoutMs + FORWARD_OVERHEAD_MS);
+      ws.on("message", (data: WebSocket.RawData, isBinary: boolean) => {
+        if (ended) return;
+        if (isBinary) {
+          handlers.onData(plainBytes(Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)])));
+          return;
+        }
+        if (!opened && desktopVncOpenedSchema.safeParse(safeJson(data.toString())).success) {
+          opened = true;
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      ws.on("close", (code: number, reason: Buffer) => {
+        clearTimeout(timer);
+        if (opened) end(code, reason.toString());
+        else reject(new AgentUnavailableError(reason.toString() || "could not reach the replica holding the workspace agent"));
+      });
+      // Errors are followed by `close`, which reports them.
+      ws.on("error", () => undefined);
+    });
+    await ready;
+    return {
+      write: (data) => {
+        if (ended || ws.readyState !== WebSocket.OPEN) return;
+        if (ws.bufferedAmount > MAX_FORWARD_BUFFERED_BYTES) {
+          ws.close(VNC_END_SLOW, "viewer input is not being read");
+          end(VNC_END_SLOW, closeReason("the workspace agent's replica is not reading VNC input"));
+          return;
+        }
+        ws.send(data);
+      },
+      close: () => {
+        ended = true;
+        ws.close(VNC_END_NORMAL);
       },
     };
   }
