@@ -13,6 +13,7 @@ import { CHAT_FILE_BODY_LIMIT, isChatFileUpload, registerChatRoutes } from "./ro
 import { registerStreamRoutes } from "./routes/streams.js";
 import { registerWorkspaceAgentRoutes } from "./routes/workspace-agents.js";
 import { registerChatGitRoutes } from "./routes/chats-git.js";
+import { registerChatDesktopRoutes } from "./routes/chats-desktop.js";
 import { registerGroupRoutes } from "./routes/groups.js";
 import { registerExternalAuthRoutes } from "./routes/external-auth.js";
 import { registerKeyRoutes } from "./routes/keys.js";
@@ -62,6 +63,7 @@ export function buildApp(services: ApiServices): BuiltApp {
   registerStreamRoutes(app, services);
   registerWorkspaceAgentRoutes(app, services);
   registerChatGitRoutes(app, services);
+  registerChatDesktopRoutes(app, services);
   registerChatRoutes(routes, services);
   registerWebUi(app, services.webDir);
 

@@ -162,6 +162,10 @@ export const ROUTE_MATRIX = {
   "GET /api/experimental/chats/watch": { expect: anyUser(400) },
   "GET /api/experimental/chats/{chat}/stream": { expect: ownedObject(400) },
   "GET /api/experimental/chats/{chat}/stream/git": { expect: ownedObject(400), note: "The member's chat has no workspace: 400 once it may be read." },
+  "GET /api/experimental/chats/{chat}/stream/desktop": {
+    expect: ownedObject(400),
+    note: "The member's chat has no workspace: 400 once it may be read. With a workspace, a reader without application_connect or ssh on it (an admin) gets 403 (test/integration/desktop-stream.test.ts).",
+  },
 
   // Agent and replica endpoints: their own credentials only.
   "GET /api/v2/workspaceagents/me/connect": { expect: everyone(401) },
@@ -169,6 +173,7 @@ export const ROUTE_MATRIX = {
   "GET /api/internal/relay/chats/{chat}/parts": { expect: everyone(401) },
   "POST /api/internal/agents/{agent}/rpc": { expect: everyone(401) },
   "GET /api/internal/agents/{agent}/git-watch": { expect: everyone(401) },
+  "GET /api/internal/agents/{agent}/desktop-vnc": { expect: everyone(401) },
 } as const satisfies Readonly<Record<RouteKey, RouteRule>>;
 
 /** Handlers that are not routes of their own: the web UI's files, served to anyone. */

@@ -196,10 +196,12 @@ export const CALL_BUILDERS = {
   "GET /api/experimental/chats/watch": () => ({ method: "GET", path: `${CHATS}/watch` }),
   "GET /api/experimental/chats/{chat}/stream": ({ world }) => ({ method: "GET", path: `${CHATS}/${world.ids.memberChat}/stream` }),
   "GET /api/experimental/chats/{chat}/stream/git": ({ world }) => ({ method: "GET", path: `${CHATS}/${world.ids.memberChat}/stream/git` }),
+  "GET /api/experimental/chats/{chat}/stream/desktop": ({ world }) => ({ method: "GET", path: `${CHATS}/${world.ids.memberChat}/stream/desktop` }),
 
   "GET /api/v2/workspaceagents/me/connect": () => ({ method: "GET", path: "/api/v2/workspaceagents/me/connect" }),
   "GET /api/v2/workspaceagents/me/gitauth": () => ({ method: "GET", path: "/api/v2/workspaceagents/me/gitauth?url=https://github.com/a/b" }),
   "GET /api/internal/relay/chats/{chat}/parts": ({ world }) => ({ method: "GET", path: `/api/internal/relay/chats/${world.ids.memberChat}/parts` }),
   "POST /api/internal/agents/{agent}/rpc": ({ world }) => ({ method: "POST", path: `/api/internal/agents/${world.ids.memberWorkspace}/rpc`, json: { method: "ping" } }),
   "GET /api/internal/agents/{agent}/git-watch": ({ world }) => ({ method: "GET", path: `/api/internal/agents/${world.ids.memberWorkspace}/git-watch` }),
+  "GET /api/internal/agents/{agent}/desktop-vnc": ({ world }) => ({ method: "GET", path: `/api/internal/agents/${world.ids.memberWorkspace}/desktop-vnc` }),
 } as const satisfies Record<keyof typeof ROUTE_MATRIX, CallBuilder>;

@@ -3,7 +3,8 @@
  * - `GET /api/v2/workspaceagents/me/connect`: the agent's RPC WebSocket (agent/protocol.ts).
  * - `GET /api/v2/workspaceagents/me/gitauth`: the owner's git token for `chatd gitaskpass`,
  *   recording the branch and origin as the chat's diff status (gitauth/).
- * And the replica-to-replica forwarding endpoints (relay secret only; workspaces/agent-conn/forward.ts).
+ * And the replica-to-replica forwarding endpoints (relay secret only; workspaces/agent-conn/forward.ts):
+ * one call, a git watch, a desktop VNC stream.
  */
 import { upgradeWebSocket } from "@hono/node-server";
 import { eq } from "drizzle-orm";
@@ -18,8 +19,10 @@ import { pubsubHints } from "../../chats/hints.js";
 import { authenticateAgent, type AgentRow } from "../../workspaces/agents.js";
 import { AgentCallError, AgentUnavailableError, type AgentStream } from "../../workspaces/agent-conn/errors.js";
 import {
+  agentDesktopVncPath,
   agentGitWatchPath,
   agentRpcPath,
+  desktopVncQuerySchema,
   forwardedCallSchema,
   gitWatchClientMessageSchema,
   type ForwardedAnswer,
@@ -31,6 +34,7 @@ import { badRequest, HttpError, notFound, unauthorized } from "../errors.js";
 import { bearerToken } from "../middleware.js";
 import type { ApiServices } from "../services.js";
 import { requireUpgrade } from "./streams.js";
+import { vncBridge } from "./vnc-bridge.js";
 
 /** The git user name GitHub expects alongside a token used as the password. */
 const GITHUB_TOKEN_USERNAME = "x-access-token";
@@ -123,6 +127,25 @@ export function registerWorkspaceAgentRoutes(app: Hono<AppEnv>, services: ApiSer
     const context = { ...(chatId ? { chat_id: chatId } : {}), ancestor_chat_ids: search.getAll("ancestor_chat_id") };
     requireUpgrade(c);
     return upgradeWebSocket(c, gitWatchBridge((onMessage) => connections.openGitWatch(agentId, context, onMessage)));
+  });
+
+  app.get(agentDesktopVncPath(":agent"), (c) => {
+    requireRelay(c, services);
+    const agentId = c.req.param("agent");
+    if (!agentId || !isUuid(agentId)) throw badRequest("Invalid agent ID.");
+    const search = new URL(c.req.url).searchParams;
+    const query = desktopVncQuerySchema.safeParse({
+      ...Object.fromEntries(search),
+      ancestor_chat_id: search.getAll("ancestor_chat_id"),
+    });
+    if (!query.success) throw badRequest("Invalid forwarded VNC stream request.");
+    const { chat_id: chatId, ancestor_chat_id: ancestors, timeout_ms: timeoutMs } = query.data;
+    const context = { ...(chatId ? { chat_id: chatId } : {}), ancestor_chat_ids: ancestors };
+    requireUpgrade(c);
+    return upgradeWebSocket(
+      c,
+      vncBridge((handlers) => connections.openDesktopVnc(agentId, context, handlers, timeoutMs === undefined ? {} : { timeoutMs }), { announceOpen: true }),
+    );
   });
 }
 
