@@ -23,6 +23,7 @@ import { registerSystemRoutes } from "./routes/system.js";
 import { registerTemplateRoutes } from "./routes/templates.js";
 import { registerUserRoutes } from "./routes/users.js";
 import { registerWorkspaceRoutes } from "./routes/workspaces.js";
+import { registerWebPushRoutes } from "./routes/webpush.js";
 import type { ApiServices } from "./services.js";
 import { registerWebUi } from "./static.js";
 import { ForbiddenError } from "../rbac/policy.js";
@@ -56,6 +57,7 @@ export function buildApp(services: ApiServices): BuiltApp {
   registerTemplateRoutes(routes, services);
   registerWorkspaceRoutes(routes, services);
   registerExternalAuthRoutes(routes, services);
+  registerWebPushRoutes(routes, services);
   // Static chat paths (/providers, /models) must be registered before any /chats/:chat route.
   registerProviderRoutes(routes, services);
   registerModelRoutes(routes, services);

@@ -12,6 +12,7 @@ import type { RelayDialer } from "../streams/relay.js";
 import type { WorkspaceService } from "../workspaces/service.js";
 import type { AgentConnections } from "../workspaces/agent-conn/connections.js";
 import type { AgentDirectory } from "../workspaces/agent-conn/directory.js";
+import type { WebPushDispatcher } from "../webpush/dispatcher.js";
 
 export interface ApiServices {
   database: DatabaseHandle;
@@ -39,4 +40,6 @@ export interface ApiServices {
   agents: { connections: AgentConnections; directory: AgentDirectory };
   /** Templates, workspaces, builds and shares; `.runtime` runs this replica's builds. */
   workspaces: WorkspaceService;
+  /** Web push: the VAPID public key, test pushes (the daemon sends the "agent finished" ones). */
+  webpush: WebPushDispatcher;
 }

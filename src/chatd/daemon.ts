@@ -19,7 +19,7 @@ import { ChatEventHub } from "./events.js";
 import { runChatLoop, type HistoryMessage, type RunEnd } from "./loop/run.js";
 import { assemblePrompt, type ResolvedFile } from "./prompt/assemble.js";
 import { ToolRegistry, type ChatTool } from "./tools/registry.js";
-import { ChatWorker, type WorkerSettings } from "./worker.js";
+import { ChatWorker, type RunFinishedListener, type WorkerSettings } from "./worker.js";
 import { TitleGenerator } from "./titles.js";
 import { isUuid } from "../util/parse.js";
 import { ancestorChatIds } from "../chats/tree.js";
@@ -44,6 +44,8 @@ export interface ChatDaemonOptions {
   retryBaseDelayMs?: number;
   /** Reads the `<workspace-context>` block of a chat's workspace; no block without it. */
   workspaceContext?: WorkspaceContextSource;
+  /** Told when a run ends (web push); drained on shutdown after the worker, like titles. */
+  runNotifier?: { runFinished: RunFinishedListener; drain(): Promise<void> };
 }
 
 export class ChatDaemon {
@@ -75,6 +77,7 @@ export class ChatDaemon {
       workerId: options.workerId,
       settings: options.settings,
       runner: (chat, control) => this.#run(chat, control),
+      onRunFinished: (run) => options.runNotifier?.runFinished(run),
     });
   }
 
@@ -82,10 +85,10 @@ export class ChatDaemon {
     return this.worker.start();
   }
 
-  /** Hands running chats back, then cancels titles in flight and waits for them to end. */
+  /** Hands running chats back, then cancels titles in flight and waits for them and pushes to end. */
   async stop(): Promise<void> {
     await this.worker.stop();
-    await this.titles.drain();
+    await Promise.all([this.titles.drain(), this.options.runNotifier?.drain()]);
   }
 
   async #run(chat: ChatRow, control: Parameters<typeof runChatLoop>[3]): Promise<RunEnd> {

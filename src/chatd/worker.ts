@@ -31,6 +31,12 @@ export interface WorkerSettings {
   maxRunningChats: number;
 }
 
+/**
+ * Told of every run that finishRun ended (not of one whose lease was lost), with the row as it
+ * left it; must not throw or block (the push notifications hang here).
+ */
+export type RunFinishedListener = (run: { chat: ChatRow; interrupted: boolean }) => void;
+
 /** Runs one acquired chat to its end; the worker owns status writes around it. */
 export type ChatRunner = (chat: ChatRow, control: { signal: AbortSignal; cause(): StopCause; lease: Lease }) => Promise<RunEnd>;
 
@@ -61,6 +67,7 @@ export class ChatWorker {
       workerId: string;
       settings: WorkerSettings;
       runner: ChatRunner;
+      onRunFinished?: RunFinishedListener;
     },
   ) {}
 
@@ -210,6 +217,7 @@ export class ChatWorker {
       if (result.finished && result.status === "error" && outcome.status === "error") {
         this.deps.hub.publish({ type: "error", chat_id: chat.id, error: { message: outcome.error } });
       }
+      if (result.finished) this.deps.onRunFinished?.({ chat: result.chat, interrupted: result.interrupted });
     } catch (error) {
       this.deps.log.error({ err: error, chat_id: chat.id }, "finishing a chat run failed; stale recovery will hand it back");
     }

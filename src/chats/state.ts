@@ -189,7 +189,14 @@ export type RunOutcome = { status: "waiting" } | { status: "error"; error: strin
 
 export type FinishResult =
   | { finished: false; reason: "not_owner" }
-  | { finished: true; status: ChatRow["status"]; chat: ChatRow; promoted?: ChatMessageRow };
+  | {
+      finished: true;
+      status: ChatRow["status"];
+      chat: ChatRow;
+      promoted?: ChatMessageRow;
+      /** The chat was already `waiting` when the run ended: the user stopped it (no "finished" push). */
+      interrupted: boolean;
+    };
 
 /**
  * End of a run. Under another worker: nothing. Already `pending` (edited or re-queued while
@@ -204,8 +211,9 @@ export async function finishRun(
   return transaction(db, async (tx) => {
     const chat = await lockChat(tx, input.chatId);
     if (chat.status === "running" && !holdsLease(chat, input.lease)) return { finished: false, reason: "not_owner" };
-    if (chat.status === "pending") return { finished: true, status: chat.status, chat };
+    if (chat.status === "pending") return { finished: true, status: chat.status, chat, interrupted: false };
     const outcome = input.outcome;
+    const interrupted = chat.status === "waiting";
     // An interrupt already moved the chat to waiting, and the user's stop wins over how the run
     // ended (an error it caused, a shutdown racing it): the chat stays waiting and the queue promotes.
     const status = chat.status === "waiting" ? "waiting" : outcome.status;
@@ -218,12 +226,12 @@ export async function finishRun(
         if (promoted) await announceMessages(tx, hints, chat.id, [promoted]);
         await hints.stream(tx, chat.id, { queue_update: true });
         const row = await writeStatus(tx, hints, chat, "pending");
-        return { finished: true, status: row.status, chat: row, ...(promoted ? { promoted } : {}) };
+        return { finished: true, status: row.status, chat: row, interrupted, ...(promoted ? { promoted } : {}) };
       }
     }
     if (outcome.status === "error" && status === "error") await hints.stream(tx, chat.id, { error: outcome.error.slice(0, 2000) });
     const row = await writeStatus(tx, hints, chat, status, outcome.status === "error" ? { lastError: outcome.error } : {});
-    return { finished: true, status: row.status, chat: row };
+    return { finished: true, status: row.status, chat: row, interrupted };
   });
 }
 

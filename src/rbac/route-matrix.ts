@@ -82,6 +82,15 @@ export const ROUTE_MATRIX = {
   "GET /api/v2/users/{user}/keys": { expect: personal(200) },
   "DELETE /api/v2/users/{user}/keys/{id}": { expect: personal(204) },
 
+  // Web push: the key anyone logged in subscribes with; subscriptions are the member's alone.
+  "GET /api/experimental/webpush/vapid-public-key": { expect: anyUser(200) },
+  "POST /api/v2/users/{user}/webpush/subscription": {
+    expect: statuses(401, 204, 404, 403, 403),
+    note: "Self only, owners included: a subscription sends that user's chat titles and summaries to the subscriber's browser.",
+  },
+  "DELETE /api/v2/users/{user}/webpush/subscription": { expect: statuses(401, 204, 404, 403, 403), note: "Self only, as subscribing." },
+  "POST /api/v2/users/{user}/webpush/test": { expect: statuses(401, 204, 404, 403, 403), note: "Self only, as subscribing." },
+
   // Groups: admin.
   "GET /api/v2/groups": { expect: adminOnly(200) },
   "POST /api/v2/groups": { expect: adminOnly(201) },

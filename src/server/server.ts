@@ -42,6 +42,8 @@ import { subagentTools } from "../chatd/tools/subagents/index.js";
 import { computerUseTools } from "../chatd/tools/computer-use/index.js";
 import { pubsubHints } from "../chats/hints.js";
 import { WorkspaceContextSource } from "../chatd/prompt/workspace-context.js";
+import { loadVapidKeys } from "../webpush/keys.js";
+import { vapidSubject, WebPushDispatcher } from "../webpush/dispatcher.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
 export const EXPIRED_SESSION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -165,6 +167,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     const workspaceService = new WorkspaceService(database.db, pubsub, workspaceRuntime);
     // ---- end workspaces ----
+    const providerEnvKeys = envProviderKeys(options.env ?? process.env);
+    const vapid = await loadVapidKeys(database.db, cipher);
+    if (vapid.generated) log.info("generated the deployment's VAPID keys for web push");
+    const webpush = new WebPushDispatcher({
+      db: database.db,
+      cipher,
+      envKeys: providerEnvKeys,
+      log: log.child({ component: "webpush" }),
+      keys: vapid.keys,
+      subject: vapidSubject(config.accessUrl),
+      ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
+    });
     const services: ApiServices = {
       database,
       pubsub,
@@ -175,13 +189,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       secureCookies: config.accessUrl?.startsWith("https:") ?? false,
       webDir: options.webDir ?? DEFAULT_WEB_DIR,
       version: VERSION,
-      providerEnvKeys: envProviderKeys(options.env ?? process.env),
+      providerEnvKeys,
       hub,
       streamStats: { slowClosed: 0 },
       replicaId,
       ...(relaySecret ? { relaySecret, relay: new RelayDialer(database.db, relaySecret) } : {}),
       agents: { connections: agentConnections, directory: agentDirectory },
       workspaces: workspaceService,
+      webpush,
     };
     registerAgentMetrics(metrics, { connectedAgents: () => agentConnections.count() });
     registerStreamMetrics(metrics, { droppedParts: () => hub.droppedParts, slowClosed: () => services.streamStats.slowClosed });
@@ -266,6 +281,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         }),
       ],
       workspaceContext: new WorkspaceContextSource(agentDirectory, log.child({ component: "workspace-context" })),
+      runNotifier: { runFinished: (run) => webpush.runFinished(run), drain: () => webpush.drain() },
       ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
     });
     await daemon.start();

@@ -5,7 +5,10 @@
  * not a validation error. Routes that destroy or use up something (delete, suspend, edit,
  * promote, logout) get a fresh object for every caller.
  */
+import { createECDH, randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
 import type { Caller, ROUTE_MATRIX } from "../../src/rbac/route-matrix.js";
+import { webpushSubscriptions } from "../../src/db/schema/index.js";
 import { CHATS, PNG_BYTES, type ApiWorld } from "./api-world.js";
 import { field, type TestUser } from "./server.js";
 
@@ -27,6 +30,16 @@ export interface CallerContext {
 }
 
 export type CallBuilder = (context: CallerContext) => Promise<AuthzCall> | AuthzCall;
+
+/**
+ * A valid push subscription body. Its endpoint is a loopback port nothing listens on (the
+ * discard port): only the subscription rows use it, and the test row clears them first.
+ */
+const pushSubscription = (endpoint: string) => {
+  const browser = createECDH("prime256v1");
+  browser.generateKeys();
+  return { endpoint, p256dh_key: browser.getPublicKey().toString("base64url"), auth_key: randomBytes(16).toString("base64url") };
+};
 
 let counter = 0;
 /** A name no other call has used: creations must not collide with each other's 409. */
@@ -97,6 +110,24 @@ export const CALL_BUILDERS = {
   "DELETE /api/v2/users/{user}/keys/{id}": async ({ world }) => {
     const key = await world.apiToken(world.member);
     return { method: "DELETE", path: `/api/v2/users/${world.member.id}/keys/${key.id}` };
+  },
+
+  "GET /api/experimental/webpush/vapid-public-key": () => ({ method: "GET", path: "/api/experimental/webpush/vapid-public-key" }),
+  "POST /api/v2/users/{user}/webpush/subscription": ({ world }) => ({
+    method: "POST",
+    path: `/api/v2/users/${world.member.id}/webpush/subscription`,
+    json: pushSubscription(`http://127.0.0.1:9/authz/${unique("push")}`),
+  }),
+  "DELETE /api/v2/users/{user}/webpush/subscription": async ({ world, caller }) => {
+    const endpoint = `http://127.0.0.1:9/authz/${unique("push")}`;
+    // The member's own subscription, made fresh for the one caller allowed to delete it.
+    if (caller === "member") await world.must(world.member, "POST", `/api/v2/users/${world.member.id}/webpush/subscription`, pushSubscription(endpoint), 204);
+    return { method: "DELETE", path: `/api/v2/users/${world.member.id}/webpush/subscription`, json: { endpoint } };
+  },
+  "POST /api/v2/users/{user}/webpush/test": async ({ world }) => {
+    // No subscription left to an endpoint nobody answers: the allowed call sends to none (204).
+    await world.t.server.database.db.delete(webpushSubscriptions).where(eq(webpushSubscriptions.userId, world.member.id));
+    return { method: "POST", path: `/api/v2/users/${world.member.id}/webpush/test` };
   },
 
   "GET /api/v2/groups": () => ({ method: "GET", path: "/api/v2/groups" }),
