@@ -4,7 +4,7 @@
  * link (auth, forwarding, disconnects) without processes or files.
  */
 import WebSocket from "ws";
-import { AGENT_CONNECT_PATH, requestFrame, type GitWatchMessage, type RequestFrame } from "../../src/agent/protocol.js";
+import { AGENT_CONNECT_PATH, requestFrame, type AgentToServerFrame, type GitWatchMessage, type RequestFrame } from "../../src/agent/protocol.js";
 import { safeJson } from "../../src/util/parse.js";
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../../src/db/client.js";
@@ -17,6 +17,10 @@ export interface FakeAgent {
   requests: RequestFrame[];
   /** Pushes a git watch message on a stream the server opened. */
   push(streamId: string, data: GitWatchMessage): void;
+  /** Sends any agent frame (a `vnc` frame, say), as the real agent would. */
+  send(frame: AgentToServerFrame): void;
+  /** Bytes queued on the agent's socket: a test that floods the server waits while this is high. */
+  bufferedAmount(): number;
   close(): void;
   closed: Promise<void>;
 }
@@ -44,6 +48,8 @@ export async function connectFakeAgent(url: string, token: string, answer: (requ
   return {
     requests,
     push: (streamId, data) => ws.send(JSON.stringify({ type: "stream", stream_id: streamId, data })),
+    send: (frame) => ws.send(JSON.stringify(frame)),
+    bufferedAmount: () => ws.bufferedAmount,
     close: () => ws.close(),
     closed,
   };
