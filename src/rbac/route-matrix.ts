@@ -151,6 +151,17 @@ export const ROUTE_MATRIX = {
   "GET /api/experimental/chats/config/desktop-enabled": { expect: anyUser(200) },
   "PUT /api/experimental/chats/config/desktop-enabled": { expect: adminOnly(204), note: "behavior.md: PUT admin (403)." },
 
+  // Cost and usage limits.
+  "GET /api/experimental/chats/cost/users": { expect: adminOnly(200), note: "behavior.md: needs read on chat site-wide (403)." },
+  "GET /api/experimental/chats/cost/{user}/summary": { expect: ownedObject(200), note: "behavior.md: members get 404 from the user lookup." },
+  "GET /api/experimental/chats/usage-limits": { expect: adminOnly(200) },
+  "PUT /api/experimental/chats/usage-limits": { expect: adminOnly(200) },
+  "GET /api/experimental/chats/usage-limits/status": { expect: anyUser(200), note: "The caller's own status." },
+  "PUT /api/experimental/chats/usage-limits/overrides/{user}": { expect: adminOnly(200) },
+  "DELETE /api/experimental/chats/usage-limits/overrides/{user}": { expect: adminOnly(204) },
+  "PUT /api/experimental/chats/usage-limits/group-overrides/{group}": { expect: adminOnly(200) },
+  "DELETE /api/experimental/chats/usage-limits/group-overrides/{group}": { expect: adminOnly(204) },
+
   // Files: the member's upload.
   "POST /api/experimental/chats/files": { expect: anyUser(201) },
   "GET /api/experimental/chats/files/{file}": { expect: ownedObject(200) },

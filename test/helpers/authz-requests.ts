@@ -203,6 +203,32 @@ export const CALL_BUILDERS = {
   "GET /api/experimental/chats/config/desktop-enabled": () => ({ method: "GET", path: `${CHATS}/config/desktop-enabled` }),
   "PUT /api/experimental/chats/config/desktop-enabled": () => ({ method: "PUT", path: `${CHATS}/config/desktop-enabled`, json: { enable_desktop: false } }),
 
+  "GET /api/experimental/chats/cost/users": () => ({ method: "GET", path: `${CHATS}/cost/users` }),
+  "GET /api/experimental/chats/cost/{user}/summary": ({ world }) => ({ method: "GET", path: `${CHATS}/cost/${world.member.id}/summary` }),
+  "GET /api/experimental/chats/usage-limits": () => ({ method: "GET", path: `${CHATS}/usage-limits` }),
+  // Disabling limits: the state every other row runs in.
+  "PUT /api/experimental/chats/usage-limits": () => ({ method: "PUT", path: `${CHATS}/usage-limits`, json: { spend_limit_micros: null } }),
+  "GET /api/experimental/chats/usage-limits/status": () => ({ method: "GET", path: `${CHATS}/usage-limits/status` }),
+  "PUT /api/experimental/chats/usage-limits/overrides/{user}": ({ world }) => ({
+    method: "PUT",
+    path: `${CHATS}/usage-limits/overrides/${world.member.id}`,
+    json: { spend_limit_micros: 1_000_000_000 },
+  }),
+  "DELETE /api/experimental/chats/usage-limits/overrides/{user}": async ({ world }) => {
+    await world.must(world.admin, "PUT", `${CHATS}/usage-limits/overrides/${world.member.id}`, { spend_limit_micros: 1_000_000_000 }, 200);
+    return { method: "DELETE", path: `${CHATS}/usage-limits/overrides/${world.member.id}` };
+  },
+  "PUT /api/experimental/chats/usage-limits/group-overrides/{group}": async ({ world }) => ({
+    method: "PUT",
+    path: `${CHATS}/usage-limits/group-overrides/${await freshGroup(world)}`,
+    json: { spend_limit_micros: 1_000_000_000 },
+  }),
+  "DELETE /api/experimental/chats/usage-limits/group-overrides/{group}": async ({ world }) => {
+    const group = await freshGroup(world);
+    await world.must(world.admin, "PUT", `${CHATS}/usage-limits/group-overrides/${group}`, { spend_limit_micros: 1_000_000_000 }, 200);
+    return { method: "DELETE", path: `${CHATS}/usage-limits/group-overrides/${group}` };
+  },
+
   "POST /api/experimental/chats/files": () => ({ method: "POST", path: `${CHATS}/files`, raw: { bytes: PNG_BYTES, contentType: "image/png" } }),
   "GET /api/experimental/chats/files/{file}": ({ world }) => ({ method: "GET", path: `${CHATS}/files/${world.ids.memberFile}` }),
 

@@ -17,6 +17,8 @@ import { badRequest, forbidden } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
+import { assertUnderUsageLimit } from "../usage-limit-guard.js";
+import { treeCostMicros } from "../../cost/summary.js";
 import {
   CHAT_PATH,
   CHATS_PATH,
@@ -97,6 +99,7 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
       const workspaceId = await resolveWorkspaceId(db, actor, body.workspace_id);
       const modelConfigId = await resolveModelConfigId(db, body.model_config_id, true);
       const mcpServerIds = checkMcpServerIds(body.mcp_server_ids);
+      await assertUnderUsageLimit(c, db, actor.user.id);
       const sitePrompt = await readSystemPrompt(db);
       const { chat } = await createChat(db, hints, {
         ownerId: actor.user.id,
@@ -167,7 +170,8 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
     response: chatSchema,
     handler: async ({ c, params }) => {
       const chat = await loadChat(db, requireActor(c), params.chat);
-      return toChatResponse(chat, (await loadDiffStatuses(db, [chat.id])).get(chat.id));
+      const [diffs, treeCost] = await Promise.all([loadDiffStatuses(db, [chat.id]), treeCostMicros(db, chat.id)]);
+      return { ...toChatResponse(chat, diffs.get(chat.id)), tree_cost_micros: treeCost };
     },
   });
 

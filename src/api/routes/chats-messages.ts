@@ -13,6 +13,7 @@ import { badRequest, notFound } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
+import { assertUnderUsageLimit } from "../usage-limit-guard.js";
 import {
   CHAT_PATH,
   chatParams,
@@ -120,6 +121,7 @@ export function registerChatMessageRoutes(routes: RouteRegistry, services: ApiSe
       const input = await validateContent(db, actor, body.content);
       const modelConfigId = await resolveModelConfigId(db, body.model_config_id);
       checkMcpServerIds(body.mcp_server_ids);
+      await assertUnderUsageLimit(c, db, chat.ownerId);
       const result = await transition(() =>
         sendMessage(db, hints, { chatId: chat.id, parts: input.parts, createdBy: actor.user.id, modelConfigId, behavior: "queue" }),
       );
@@ -145,6 +147,7 @@ export function registerChatMessageRoutes(routes: RouteRegistry, services: ApiSe
       const messageId = parseIntegerId(params.message);
       if (messageId === undefined || messageId <= 0) throw badRequest("Invalid chat message ID.", "Message ID must be a positive integer.");
       const input = await validateContent(db, actor, body.content);
+      await assertUnderUsageLimit(c, db, chat.ownerId);
       const { message } = await transition(() => editMessage(db, hints, { chatId: chat.id, messageId, parts: input.parts, editorId: actor.user.id }));
       return toChatMessageResponse(message);
     },

@@ -1,6 +1,6 @@
 /**
  * The chat HTTP routes (behavior.md section 3), split by concern: settings and files first, since
- * their static paths (`/config/...`, `/files/...`) must be matched before any `/:chat` route,
+ * their static paths (`/config/...`, `/files/...`, `/cost/...`, `/usage-limits/...`) must be matched before any `/:chat` route,
  * then chats and their messages. Streams (WebSockets) live elsewhere.
  */
 import { pubsubHints } from "../../chats/hints.js";
@@ -10,6 +10,8 @@ import { registerChatConfigRoutes } from "./chats-config.js";
 import { registerChatCoreRoutes } from "./chats-core.js";
 import { registerChatFileRoutes } from "./chats-files.js";
 import { registerChatMessageRoutes } from "./chats-messages.js";
+import { registerChatCostRoutes } from "./chats-cost.js";
+import { registerUsageLimitRoutes } from "./chats-usage-limits.js";
 
 export { CHAT_FILE_BODY_LIMIT, isChatFileUpload } from "./chats-files.js";
 
@@ -17,6 +19,8 @@ export function registerChatRoutes(routes: RouteRegistry, services: ApiServices)
   const hints = pubsubHints(services.pubsub);
   registerChatConfigRoutes(routes, services);
   registerChatFileRoutes(routes, services);
+  registerChatCostRoutes(routes, services);
+  registerUsageLimitRoutes(routes, services);
   registerChatCoreRoutes(routes, services, hints);
   registerChatMessageRoutes(routes, services, hints);
 }

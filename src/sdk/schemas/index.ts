@@ -13,3 +13,4 @@ export * from "./parts.js";
 export * from "./streams.js";
 export * from "./users.js";
 export * from "./workspaces.js";
+export * from "./cost.js";
