@@ -194,6 +194,15 @@ describe("pushes when an agent finishes", () => {
     expect(mock.requests.filter(isSummaryRequest).map((r) => r.model).sort()).toEqual(["claude-haiku-4-5", "claude-sonnet-4-5"]);
   });
 
+  it("says the agent finished, without a model call, when the run left no answer text", async () => {
+    await subscribe(owner);
+    router = () => ({ parts: [], usage: { input: 1, output: 1 } });
+    const chat = await startChat("answer nothing");
+    await push.waitUntil(() => push.pushesTo(chatUrl(chat.id)).length === 1, "the push");
+    expect(push.pushesTo(chatUrl(chat.id))[0]?.message).toMatchObject({ body: "Agent has finished running." });
+    expect(mock.requests.filter(isSummaryRequest)).toEqual([]);
+  });
+
   it("pushes the chat's last error when the run fails", async () => {
     await subscribe(owner);
     router = () => ({ fault: { type: "http", status: 400, message: "this model does not exist" } });
