@@ -10,7 +10,7 @@
  * - `workspace_id` is set null when its workspace row goes; a soft-deleted workspace keeps it.
  */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, index, jsonb, pgEnum, pgTable, smallint, text, timestamp, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, smallint, text, timestamp, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { chatModelConfigs } from "./llm.js";
 import { bytea, users } from "./users.js";
 import { workspaces } from "./workspaces.js";
@@ -145,6 +145,27 @@ export const chatDiffStatuses = pgTable(
     gitRemoteOrigin: text("git_remote_origin").notNull().default(""),
     staleAt: timestamp("stale_at", { withTimezone: true }).notNull().defaultNow(),
     refreshedAt: timestamp("refreshed_at", { withTimezone: true }),
+    // The pull request of the branch, as gitsync last read it from the git provider (behavior.md
+    // section 1). NULL/defaults until a PR is found.
+    pullRequestState: text("pull_request_state"),
+    pullRequestTitle: text("pull_request_title").notNull().default(""),
+    pullRequestDraft: boolean("pull_request_draft").notNull().default(false),
+    prNumber: integer("pr_number"),
+    changesRequested: boolean("changes_requested").notNull().default(false),
+    approved: boolean("approved"),
+    reviewerCount: integer("reviewer_count"),
+    additions: integer("additions").notNull().default(0),
+    deletions: integer("deletions").notNull().default(0),
+    changedFiles: integer("changed_files").notNull().default(0),
+    commits: integer("commits"),
+    authorLogin: text("author_login"),
+    authorAvatarUrl: text("author_avatar_url"),
+    baseBranch: text("base_branch"),
+    headBranch: text("head_branch"),
+    /** When the PR was opened, merged and closed on the provider (for PR insights). */
+    prCreatedAt: timestamp("pr_created_at", { withTimezone: true }),
+    prMergedAt: timestamp("pr_merged_at", { withTimezone: true }),
+    prClosedAt: timestamp("pr_closed_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -5,3 +5,4 @@ export * from "./llm.js";
 export * from "./chats.js";
 export * from "./workspaces.js";
 export * from "./usage.js";
+export * from "./mcp.js";
