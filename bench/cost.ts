@@ -66,7 +66,7 @@ await withPgDatabase("cost", async (url) => {
              '[]'::jsonb, 1,
              CASE WHEN m % 2 = 0 THEN 1000 END, CASE WHEN m % 2 = 0 THEN 200 END, CASE WHEN m % 2 = 0 THEN 6000 END
       FROM chats c, generate_series(1, ${MESSAGES_PER_CHAT}) AS m`);
-    await db.execute(sql`ANALYZE`);
+    await db.execute(sql`VACUUM ANALYZE`);
     const [counts] = await queryRows(db, sql`SELECT (SELECT count(*) FROM chat_messages) AS messages, (SELECT count(*) FROM chat_messages m JOIN chats c ON c.id = m.chat_id JOIN users u ON u.id = c.owner_id WHERE u.username = 'user1') AS heavy`);
     const [heavy] = await queryRows(db, sql`SELECT id FROM users WHERE username = 'user1'`);
     const [light] = await queryRows(db, sql`SELECT id FROM users WHERE username = 'user500'`);
@@ -95,6 +95,15 @@ await withPgDatabase("cost", async (url) => {
     );
     console.log("\nspend check plan (typical user):");
     for (const row of plan) console.log(`  ${String(row["QUERY PLAN"])}`);
+    if (process.env.BENCH_EXPLAIN_SUMMARY) {
+      const summaryPlan = await queryRows(
+        db,
+        sql`EXPLAIN (ANALYZE, BUFFERS) SELECT sum(m.total_cost_micros), count(*) FROM chat_messages m JOIN chats c ON c.id = m.chat_id
+            WHERE c.owner_id = ${heavyId} AND m.role = 'assistant' AND m.created_at >= ${window.start.toISOString()} AND m.created_at < ${window.end.toISOString()}`,
+      );
+      console.log("\nsummary totals plan (heavy user):");
+      for (const row of summaryPlan) console.log(`  ${String(row["QUERY PLAN"])}`);
+    }
   } finally {
     await handle.close();
     fs.rmSync(dataDir, { recursive: true, force: true });

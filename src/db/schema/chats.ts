@@ -99,6 +99,12 @@ export const chatMessages = pgTable(
     index("chat_messages_created_at_idx").on(t.createdAt),
     // Cost summaries read priced messages by time.
     index("chat_messages_cost_idx").on(t.chatId, t.createdAt).where(sql`${t.totalCostMicros} IS NOT NULL`),
+    // Cost reports read a user's assistant steps in a window: with the summed columns in the key
+    // (drizzle has no INCLUDE), they are index-only scans per chat instead of a scan of every
+    // message (bench:cost).
+    index("chat_messages_assistant_usage_idx")
+      .on(t.chatId, t.createdAt, t.modelConfigId, t.totalCostMicros, t.inputTokens, t.outputTokens, t.cacheReadTokens, t.cacheCreationTokens)
+      .where(sql`${t.role} = 'assistant'`),
   ],
 );
 

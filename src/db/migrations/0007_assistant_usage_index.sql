@@ -1,0 +1,1 @@
+CREATE INDEX "chat_messages_assistant_usage_idx" ON "chat_messages" USING btree ("chat_id","created_at","model_config_id","total_cost_micros","input_tokens","output_tokens","cache_read_tokens","cache_creation_tokens") WHERE "chat_messages"."role" = 'assistant';
