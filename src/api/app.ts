@@ -19,6 +19,7 @@ import { registerExternalAuthRoutes } from "./routes/external-auth.js";
 import { registerKeyRoutes } from "./routes/keys.js";
 import { registerModelRoutes } from "./routes/llm-models.js";
 import { registerProviderRoutes } from "./routes/llm-providers.js";
+import { registerMcpServerRoutes } from "./routes/mcp-servers.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerTemplateRoutes } from "./routes/templates.js";
 import { registerUserRoutes } from "./routes/users.js";
@@ -61,6 +62,7 @@ export function buildApp(services: ApiServices): BuiltApp {
   // Static chat paths (/providers, /models) must be registered before any /chats/:chat route.
   registerProviderRoutes(routes, services);
   registerModelRoutes(routes, services);
+  registerMcpServerRoutes(routes, services);
   // The static /chats/watch path must come before /chats/:chat.
   registerStreamRoutes(app, services);
   registerWorkspaceAgentRoutes(app, services);

@@ -22,6 +22,15 @@ const SETTINGS = {
   chatHeartbeatInterval: { flag: "chat-heartbeat-interval", env: "CHATD_CHAT_HEARTBEAT_INTERVAL", default: "30s" },
   chatStaleAfter: { flag: "chat-stale-after", env: "CHATD_CHAT_STALE_AFTER", default: "5m" },
   maxRunningChats: { flag: "max-running-chats", env: "CHATD_MAX_RUNNING_CHATS", default: "0" },
+  // behavior.md section 6: an MCP server gets 10 s to connect (else it is skipped) and a tool call 60 s.
+  mcpConnectTimeout: { flag: "mcp-connect-timeout", env: "CHATD_MCP_CONNECT_TIMEOUT", default: "10s" },
+  mcpCallTimeout: { flag: "mcp-call-timeout", env: "CHATD_MCP_CALL_TIMEOUT", default: "60s" },
+  // A pooled MCP connection unused this long is closed (stdio servers are processes on this host).
+  mcpIdleTimeout: { flag: "mcp-idle-timeout", env: "CHATD_MCP_IDLE_TIMEOUT", default: "5m" },
+  // GitHub Enterprise serves its REST API elsewhere (https://HOST/api/v3); tests point it at a fake.
+  githubApiUrl: { flag: "github-api-url", env: "CHATD_GITHUB_API_URL", default: "https://api.github.com" },
+  // behavior.md section 8: the gitsync worker ticks every 10 s; tests shorten it.
+  gitsyncInterval: { flag: "gitsync-interval", env: "CHATD_GITSYNC_INTERVAL", default: "10s" },
 } as const satisfies Record<string, { flag: string; env: string; default: string | undefined }>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -115,6 +124,12 @@ const configSchema = z.object({
   chatStaleAfter: duration(1000),
   // 0 means no per-replica limit.
   maxRunningChats: integer(0, 100_000),
+  mcpConnectTimeout: duration(10),
+  mcpCallTimeout: duration(10),
+  mcpIdleTimeout: duration(100),
+  githubApiUrl: httpUrl,
+  // 0 turns the background worker off (GET /chats/{chat} still refreshes on demand).
+  gitsyncInterval: duration(0),
 });
 
 export type ServerConfig = z.output<typeof configSchema>;

@@ -141,6 +141,13 @@ export const ROUTE_MATRIX = {
   "DELETE /api/experimental/chats/model-configs/{id}": { expect: adminOnly(204) },
   "GET /api/experimental/chats/models": { expect: anyUser(200) },
 
+  // MCP servers (behavior.md section 3): admins write; members read the enabled ones.
+  "GET /api/experimental/mcp/servers": { expect: anyUser(200), note: "Members see the enabled ones, without secret-bearing fields." },
+  "POST /api/experimental/mcp/servers": { expect: adminOnly(201) },
+  "GET /api/experimental/mcp/servers/{id}": { expect: anyUser(200), note: "An enabled server; a disabled one is 404 to members." },
+  "PATCH /api/experimental/mcp/servers/{id}": { expect: adminOnly(200) },
+  "DELETE /api/experimental/mcp/servers/{id}": { expect: adminOnly(204) },
+
   // Chat settings.
   "GET /api/experimental/chats/config/system-prompt": { expect: anyUser(200) },
   "PUT /api/experimental/chats/config/system-prompt": { expect: statuses(401, 404, 404, 204, 204), note: "behavior.md: a non-admin gets 404." },

@@ -74,6 +74,14 @@ async function providerRow(w: ApiWorld, provider: string): Promise<string> {
   return idOf(await w.must(w.admin, "POST", `${CHATS}/providers`, { provider, api_key: "sk-authz" }, 201));
 }
 
+/** An enabled MCP server config nobody connects to (the discard port). */
+const mcpServerBody = () => ({ slug: unique("authz-mcp").replace(/[^a-z0-9-]/g, ""), url: "http://127.0.0.1:9/mcp", enabled: true, description: "unchanged" });
+
+/** A fresh MCP server config made by the admin; returns its id. */
+async function mcpServer(w: ApiWorld): Promise<string> {
+  return idOf(await w.must(w.admin, "POST", "/api/experimental/mcp/servers", mcpServerBody(), 201));
+}
+
 /** Only callers who will be let through may use a fresh object up; the others leave it for them. */
 const allowed = (context: CallerContext) => context.caller === "admin" || context.caller === "owner";
 
@@ -193,6 +201,16 @@ export const CALL_BUILDERS = {
     return { method: "DELETE", path: `${CHATS}/model-configs/${config}` };
   },
   "GET /api/experimental/chats/models": () => ({ method: "GET", path: `${CHATS}/models` }),
+
+  "GET /api/experimental/mcp/servers": () => ({ method: "GET", path: "/api/experimental/mcp/servers" }),
+  "POST /api/experimental/mcp/servers": () => ({ method: "POST", path: "/api/experimental/mcp/servers", json: mcpServerBody() }),
+  "GET /api/experimental/mcp/servers/{id}": async ({ world }) => ({ method: "GET", path: `/api/experimental/mcp/servers/${await mcpServer(world)}` }),
+  "PATCH /api/experimental/mcp/servers/{id}": async ({ world }) => ({
+    method: "PATCH",
+    path: `/api/experimental/mcp/servers/${await mcpServer(world)}`,
+    json: { description: "unchanged" },
+  }),
+  "DELETE /api/experimental/mcp/servers/{id}": async ({ world }) => ({ method: "DELETE", path: `/api/experimental/mcp/servers/${await mcpServer(world)}` }),
 
   "GET /api/experimental/chats/config/system-prompt": () => ({ method: "GET", path: `${CHATS}/config/system-prompt` }),
   "PUT /api/experimental/chats/config/system-prompt": () => ({ method: "PUT", path: `${CHATS}/config/system-prompt`, json: { system_prompt: "" } }),

@@ -3,10 +3,10 @@
  * the same 404, so chat ids cannot be probed), model config and workspace selection, the lookup
  * of attachable files, and the mapping of chat state module errors to HTTP answers.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../../db/client.js";
-import { chatFiles, chatModelConfigs, chats, workspaces } from "../../db/schema/index.js";
+import { chatFiles, chatModelConfigs, chats, mcpServerConfigs, workspaces } from "../../db/schema/index.js";
 import { policyObjectFor, shareRoleOf } from "../../workspaces/access.js";
 import { ArchiveStateError } from "../../chats/state.js";
 import { MessageEditError, QueueFullError } from "../../chats/queue.js";
@@ -99,10 +99,44 @@ export async function resolveWorkspaceId(q: Queryable, actor: Actor, workspaceId
   return id;
 }
 
-/** MCP servers come in a later issue: no id can be valid yet. */
-export function checkMcpServerIds(ids: readonly string[] | undefined): string[] {
-  if (!ids || ids.length === 0) return [];
-  throw badRequest("One or more MCP server IDs are invalid.", `Invalid IDs: ${ids.join(", ")}`);
+const INVALID_MCP_SERVER_IDS = "One or more MCP server IDs are invalid.";
+
+/**
+ * The MCP servers a chat uses: every id must name an enabled config (behavior.md section 3).
+ * Omitted: `whenOmitted` — the default_on servers for a new chat, undefined (unchanged) for a
+ * message. force_on servers are added at run time, so they need not be listed.
+ */
+export async function checkMcpServerIds(q: Queryable, ids: readonly string[] | undefined, whenOmitted: "default_on"): Promise<string[]>;
+export async function checkMcpServerIds(q: Queryable, ids: readonly string[] | undefined): Promise<string[] | undefined>;
+export async function checkMcpServerIds(q: Queryable, ids: readonly string[] | undefined, whenOmitted?: "default_on"): Promise<string[] | undefined> {
+  if (ids === undefined) {
+    if (whenOmitted === undefined) return undefined;
+    const rows = await q
+      .select({ id: mcpServerConfigs.id })
+      .from(mcpServerConfigs)
+      .where(and(eq(mcpServerConfigs.enabled, true), eq(mcpServerConfigs.availability, "default_on")));
+    return rows.map((row) => row.id);
+  }
+  const wanted = [...new Set(ids.map((id) => id.trim().toLowerCase()))];
+  if (wanted.length === 0) return [];
+  const malformed = wanted.filter((id) => !isUuid(id));
+  const found =
+    malformed.length === wanted.length
+      ? []
+      : await q
+          .select({ id: mcpServerConfigs.id })
+          .from(mcpServerConfigs)
+          .where(and(eq(mcpServerConfigs.enabled, true), inArray(mcpServerConfigs.id, wanted.filter((id) => isUuid(id)))));
+  const known = new Set(found.map((row) => row.id));
+  const invalid = wanted.filter((id) => !known.has(id));
+  if (invalid.length > 0) throw badRequest(INVALID_MCP_SERVER_IDS, `Invalid IDs: ${invalid.join(", ")}`);
+  return wanted;
+}
+
+/** A message that names MCP servers changes the chat's choice for this and later runs. */
+export async function updateChatMcpServerIds(q: Queryable, chatId: string, ids: readonly string[] | undefined): Promise<void> {
+  if (ids === undefined) return;
+  await q.update(chats).set({ mcpServerIds: [...ids] }).where(eq(chats.id, chatId));
 }
 
 /** Validates input parts; files must exist and belong to the caller. */

@@ -98,7 +98,7 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
       const input = await validateContent(db, actor, body.content);
       const workspaceId = await resolveWorkspaceId(db, actor, body.workspace_id);
       const modelConfigId = await resolveModelConfigId(db, body.model_config_id, true);
-      const mcpServerIds = checkMcpServerIds(body.mcp_server_ids);
+      const mcpServerIds = await checkMcpServerIds(db, body.mcp_server_ids, "default_on");
       await assertUnderUsageLimit(c, db, actor.user.id);
       const sitePrompt = await readSystemPrompt(db);
       const { chat } = await createChat(db, hints, {

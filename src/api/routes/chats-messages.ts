@@ -18,6 +18,7 @@ import {
   CHAT_PATH,
   chatParams,
   checkMcpServerIds,
+  updateChatMcpServerIds,
   loadChat,
   parseIntegerId,
   resolveModelConfigId,
@@ -120,8 +121,10 @@ export function registerChatMessageRoutes(routes: RouteRegistry, services: ApiSe
       const chat = await loadChat(db, actor, params.chat, "update");
       const input = await validateContent(db, actor, body.content);
       const modelConfigId = await resolveModelConfigId(db, body.model_config_id);
-      checkMcpServerIds(body.mcp_server_ids);
+      const mcpServerIds = await checkMcpServerIds(db, body.mcp_server_ids);
       await assertUnderUsageLimit(c, db, chat.ownerId);
+      // Before the send, so the run the message starts already uses the new choice.
+      await updateChatMcpServerIds(db, chat.id, mcpServerIds);
       const result = await transition(() =>
         sendMessage(db, hints, { chatId: chat.id, parts: input.parts, createdBy: actor.user.id, modelConfigId, behavior: "queue" }),
       );
