@@ -21,6 +21,7 @@ import type { ChatRow } from "../chats/store.js";
 import type { ChatEventHub } from "./events.js";
 import type { RunEnd, StopCause } from "./loop/run.js";
 import { safeJson } from "../util/parse.js";
+import { NO_CHAT_METRICS, retryReason, type ChatMetrics } from "../observability/chat-metrics.js";
 
 export interface WorkerSettings {
   acquireIntervalMs: number;
@@ -46,6 +47,12 @@ interface ActiveRun {
   done: Promise<void>;
 }
 
+/** The status a finished run left: pending (handed back or re-queued), error, or waiting. */
+function terminalOf(status: ChatRow["status"]): "waiting" | "error" | "pending" {
+  if (status === "pending" || status === "error") return status;
+  return "waiting";
+}
+
 export class ChatWorker {
   readonly #runs = new Map<string, ActiveRun>();
   #acquireTimer: NodeJS.Timeout | undefined;
@@ -68,8 +75,13 @@ export class ChatWorker {
       settings: WorkerSettings;
       runner: ChatRunner;
       onRunFinished?: RunFinishedListener;
+      metrics?: ChatMetrics;
     },
   ) {}
+
+  get #metrics(): ChatMetrics {
+    return this.deps.metrics ?? NO_CHAT_METRICS;
+  }
 
   get runningCount(): number {
     return this.#runs.size;
@@ -109,7 +121,10 @@ export class ChatWorker {
     try {
       // Buffering starts inside the acquiring transaction: a viewer that sees `running` finds
       // the buffer already there (the seed's "buffering before running is published" race).
-      acquired = await acquireChats(this.deps.db, this.deps.hints, this.deps.workerId, limit, (chat) => this.deps.hub.startBuffering(chat.id));
+      acquired = await acquireChats(this.deps.db, this.deps.hints, this.deps.workerId, limit, (chat, pendingSince) => {
+        this.deps.hub.startBuffering(chat.id);
+        if (chat.startedAt) this.#metrics.timeToRunning(Math.max(0, chat.startedAt.getTime() - pendingSince.getTime()) / 1000);
+      });
     } catch (error) {
       this.deps.log.warn({ err: error }, "acquiring chats failed");
       return;
@@ -153,10 +168,24 @@ export class ChatWorker {
   async #supervise(chat: ChatRow, lease: Lease, run: ActiveRun, stop: (cause: StopCause) => void): Promise<void> {
     const { deps } = this;
     let unsubscribe: (() => Promise<void>) | undefined;
+    const startedAt = performance.now();
+    let sawOutput = false;
+    // What the run streams tells its time to first output and its retries, without the loop
+    // having to know about metrics.
+    const unwatchParts = deps.hub.subscribeChat(chat.id, (event) => {
+      if (event.type === "message_part" && !sawOutput) {
+        sawOutput = true;
+        this.#metrics.timeToFirstOutput((performance.now() - startedAt) / 1000);
+      } else if (event.type === "retry") {
+        this.#metrics.retry(retryReason(event.retry.error));
+      }
+    });
     const heartbeat = setInterval(() => {
       heartbeatChat(deps.db, chat.id, lease)
         .then((owns) => {
-          if (!owns) stop("interrupt");
+          if (owns) return;
+          this.#metrics.leaseLost();
+          stop("interrupt");
         })
         .catch((error: unknown) => deps.log.warn({ err: error, chat_id: chat.id }, "chat heartbeat failed"));
     }, deps.settings.heartbeatIntervalMs);
@@ -174,6 +203,7 @@ export class ChatWorker {
       outcome = this.#stopping ? { status: "pending", reason: "shutdown" } : { status: "error", error: `chat processing panicked: ${reason}` };
     } finally {
       clearInterval(heartbeat);
+      unwatchParts();
     }
     await unsubscribe?.().catch(() => undefined);
     await this.#finish(chat, lease, outcome);
@@ -213,6 +243,7 @@ export class ChatWorker {
   async #finish(chat: ChatRow, lease: Lease, outcome: RunOutcome): Promise<void> {
     try {
       const result = await finishRun(this.deps.db, this.deps.hints, { chatId: chat.id, lease, outcome });
+      this.#metrics.terminalStatus(result.finished ? terminalOf(result.status) : "lost");
       if (result.finished) this.deps.hub.publish({ type: "status", chat_id: chat.id, status: result.status });
       if (result.finished && result.status === "error" && outcome.status === "error") {
         this.deps.hub.publish({ type: "error", chat_id: chat.id, error: { message: outcome.error } });

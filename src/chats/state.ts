@@ -106,15 +106,18 @@ export async function acquireChats(
   hints: ChatHints,
   workerId: string,
   limit: number,
-  /** Runs for each leased chat before COMMIT, i.e. before anyone can see it running. */
-  beforeAnnounce?: (chat: ChatRow) => void,
+  /**
+   * Runs for each leased chat before COMMIT, i.e. before anyone can see it running; `pendingSince`
+   * is when the chat became pending (its updated_at before the lease), for time-to-running.
+   */
+  beforeAnnounce?: (chat: ChatRow, pendingSince: Date) => void,
 ): Promise<ChatRow[]> {
   if (limit <= 0) return [];
   return transaction(db, async (tx) => {
     // Lock the oldest pending rows first (skipping rows another replica holds), then lease
     // exactly those: the order is the select's, since RETURNING promises none.
     const candidates = await tx
-      .select({ id: chats.id })
+      .select({ id: chats.id, pendingSince: chats.updatedAt })
       .from(chats)
       .where(eq(chats.status, "pending"))
       .orderBy(asc(chats.updatedAt), asc(chats.id))
@@ -136,14 +139,14 @@ export async function acquireChats(
     const byId = new Map(leased.map((chat) => [chat.id, chat]));
     const acquired = candidates.flatMap((c) => {
       const chat = byId.get(c.id);
-      return chat ? [chat] : [];
+      return chat ? [{ chat, pendingSince: c.pendingSince }] : [];
     });
-    for (const chat of acquired) {
-      beforeAnnounce?.(chat);
+    for (const { chat, pendingSince } of acquired) {
+      beforeAnnounce?.(chat, pendingSince);
       await hints.stream(tx, chat.id, { status: "running", worker_id: workerId });
       await hints.owner(tx, chat.ownerId, { kind: "status_change", chat_id: chat.id });
     }
-    return acquired;
+    return acquired.map(({ chat }) => chat);
   });
 }
 

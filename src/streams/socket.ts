@@ -22,6 +22,8 @@ const CLOSE_TRY_AGAIN_LATER = 1013;
 
 export interface SocketStats {
   slowClosed: number;
+  /** Sockets open now (chat streams, watches, relays), for the active-streams gauge. */
+  open?: number;
 }
 
 function bufferedAmount(raw: unknown): number {
@@ -44,6 +46,7 @@ export class EventSocket<E> {
   ) {
     this.#ping = setInterval(() => this.#sendFrame({ type: "ping" }), PING_INTERVAL_MS);
     this.#ping.unref();
+    this.stats.open = (this.stats.open ?? 0) + 1;
   }
 
   get closed(): boolean {
@@ -116,6 +119,7 @@ export class EventSocket<E> {
   close(code = 1000, reason = ""): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.stats.open = Math.max(0, (this.stats.open ?? 1) - 1);
     clearInterval(this.#ping);
     try {
       this.ws.close(code, reason);

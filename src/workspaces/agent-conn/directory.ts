@@ -37,6 +37,8 @@ export interface AgentDirectoryDeps {
   replicaId: string;
   /** Present when other replicas can exist (PostgreSQL); forwarding needs it. */
   forwarding?: ForwardingClient;
+  /** Told of every call's round trip as the caller saw it (local or forwarded), for metrics. */
+  observeCall?: (method: string, seconds: number, outcome: "ok" | "error" | "unavailable") => void;
 }
 
 /** How long `waitForAgent` gives one reachability check (behavior.md: 5 s per attempt). */
@@ -64,18 +66,34 @@ export class AgentDirectory {
       if (!fresh?.replicaId || (fresh.id === agent.id && fresh.replicaId === agent.replicaId)) return undefined;
       return this.#client(fresh, context, false);
     };
+    const call: WorkspaceAgentClient["call"] = async (method, params, options = {}) => {
+      try {
+        if (local) return await connections.call(agent.id, method, params, context, options);
+        if (!forwarding || !agent.replicaId) throw new AgentUnavailableError("the workspace agent is connected to another replica, which this one cannot reach");
+        return await forwarding.call(agent.replicaId, agent.id, method, params, context, options);
+      } catch (error) {
+        if (!(error instanceof AgentUnavailableError)) throw error;
+        const retry = await relookup();
+        if (!retry) throw error;
+        return retry.call(method, params, options);
+      }
+    };
+    const observe = this.deps.observeCall;
     return {
       agent,
+      // Observed once per call as the caller saw it, a re-lookup included (the retry's own client
+      // is made with mayRelookup false, so it is not counted twice).
       call: async (method, params, options = {}) => {
+        if (!observe || !mayRelookup) return call(method, params, options);
+        const started = performance.now();
+        let outcome: "ok" | "error" | "unavailable" = "ok";
         try {
-          if (local) return await connections.call(agent.id, method, params, context, options);
-          if (!forwarding || !agent.replicaId) throw new AgentUnavailableError("the workspace agent is connected to another replica, which this one cannot reach");
-          return await forwarding.call(agent.replicaId, agent.id, method, params, context, options);
+          return await call(method, params, options);
         } catch (error) {
-          if (!(error instanceof AgentUnavailableError)) throw error;
-          const retry = await relookup();
-          if (!retry) throw error;
-          return retry.call(method, params, options);
+          outcome = error instanceof AgentUnavailableError ? "unavailable" : "error";
+          throw error;
+        } finally {
+          observe(method, (performance.now() - started) / 1000, outcome);
         }
       },
       openGitWatch: async (onMessage) => {
