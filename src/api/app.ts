@@ -28,6 +28,9 @@ import { registerWebPushRoutes } from "./routes/webpush.js";
 import type { ApiServices } from "./services.js";
 import { registerWebUi } from "./static.js";
 import { ForbiddenError } from "../rbac/policy.js";
+import { pubsubHints } from "../chats/hints.js";
+import { GitSync } from "../gitsync/sync.js";
+import { DEFAULT_GITHUB_API_URL } from "../gitsync/github.js";
 import { UserServiceError } from "../users/errors.js";
 
 /** JSON bodies up to 4 MiB (PRODUCT.md); uploads have their own, larger limit (chats-files.ts). */
@@ -38,7 +41,15 @@ export interface BuiltApp {
   routes: RouteRegistry;
 }
 
-export function buildApp(services: ApiServices): BuiltApp {
+export interface BuildAppOptions {
+  /** The server's gitsync pipeline (its GitHub API URL); a default one on api.github.com otherwise. */
+  gitsync?: GitSync;
+}
+
+export function buildApp(services: ApiServices, options: BuildAppOptions = {}): BuiltApp {
+  const gitsync =
+    options.gitsync ??
+    new GitSync({ db: services.database.db, cipher: services.cipher, hints: pubsubHints(services.pubsub), log: services.logger, apiBaseUrl: DEFAULT_GITHUB_API_URL });
   const app = new Hono<AppEnv>();
   app.use("*", requestContext(services));
   const jsonBodyLimit: BodyLimit = {
@@ -68,7 +79,7 @@ export function buildApp(services: ApiServices): BuiltApp {
   registerWorkspaceAgentRoutes(app, services);
   registerChatGitRoutes(app, services);
   registerChatDesktopRoutes(app, services);
-  registerChatRoutes(routes, services);
+  registerChatRoutes(routes, services, gitsync);
   registerWebUi(app, services.webDir);
 
   app.notFound((c) => c.json({ message: `Route not found: ${c.req.method} ${c.req.path}` }, 404));

@@ -2,12 +2,12 @@
  * The API view of a chat's diff status (behavior.md section 8; the shape is ChatDiffStatus in
  * sdk/schemas/chats.ts): `{chat_id}` alone when nothing is known; once git askpass recorded a
  * branch and origin, the URL to look at (the stored pull request, else the branch on GitHub) and
- * the refresh times. gitsync fills in the pull request fields.
+ * the refresh times. gitsync fills in the pull request fields (src/gitsync/).
  */
 import { inArray } from "drizzle-orm";
 import type { Queryable } from "../db/client.js";
 import { chatDiffStatuses } from "../db/schema/index.js";
-import type { ChatDiffStatus } from "../sdk/schemas/chats.js";
+import { PULL_REQUEST_STATES, type ChatDiffStatus } from "../sdk/schemas/chats.js";
 
 export type DiffStatusRow = typeof chatDiffStatuses.$inferSelect;
 
@@ -41,6 +41,21 @@ export function toDiffStatus(chatId: string, row: DiffStatusRow | undefined): Ch
   return {
     chat_id: chatId,
     ...(url ? { url } : {}),
+    pull_request_state: PULL_REQUEST_STATES.find((state) => state === row.pullRequestState) ?? null,
+    pull_request_title: row.pullRequestTitle,
+    pull_request_draft: row.pullRequestDraft,
+    pr_number: row.prNumber,
+    changes_requested: row.changesRequested,
+    approved: row.approved,
+    reviewer_count: row.reviewerCount,
+    additions: row.additions,
+    deletions: row.deletions,
+    changed_files: row.changedFiles,
+    commits: row.commits,
+    author_login: row.authorLogin,
+    author_avatar_url: row.authorAvatarUrl,
+    base_branch: row.baseBranch,
+    head_branch: row.headBranch,
     refreshed_at: row.refreshedAt?.toISOString() ?? null,
     stale_at: row.staleAt.toISOString(),
   };

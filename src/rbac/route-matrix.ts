@@ -160,6 +160,7 @@ export const ROUTE_MATRIX = {
 
   // Cost and usage limits.
   "GET /api/experimental/chats/cost/users": { expect: adminOnly(200), note: "behavior.md: needs read on chat site-wide (403)." },
+  "GET /api/experimental/chats/insights/pull-requests": { expect: adminOnly(200), note: "behavior.md: needs read on deployment_config (403)." },
   "GET /api/experimental/chats/cost/{user}/summary": { expect: ownedObject(200), note: "behavior.md: members get 404 from the user lookup." },
   "GET /api/experimental/chats/usage-limits": { expect: adminOnly(200) },
   "PUT /api/experimental/chats/usage-limits": { expect: adminOnly(200) },
@@ -179,6 +180,7 @@ export const ROUTE_MATRIX = {
   "GET /api/experimental/chats/{chat}": { expect: ownedObject(200) },
   "PATCH /api/experimental/chats/{chat}": { expect: ownedObject(204) },
   "POST /api/experimental/chats/{chat}/interrupt": { expect: ownedObject(200) },
+  "GET /api/experimental/chats/{chat}/diff": { expect: ownedObject(200), note: "The member's chat has no diff status: only its id." },
   "GET /api/experimental/chats/{chat}/messages": { expect: ownedObject(200) },
   "POST /api/experimental/chats/{chat}/messages": { expect: ownedObject(200) },
   "PATCH /api/experimental/chats/{chat}/messages/{message}": { expect: ownedObject(200) },

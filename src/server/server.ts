@@ -44,6 +44,8 @@ import { pubsubHints } from "../chats/hints.js";
 import { WorkspaceContextSource } from "../chatd/prompt/workspace-context.js";
 import { loadVapidKeys } from "../webpush/keys.js";
 import { vapidSubject, WebPushDispatcher } from "../webpush/dispatcher.js";
+import { GitSync } from "../gitsync/sync.js";
+import { GitSyncWorker } from "../gitsync/worker.js";
 
 /** Expired sessions are swept this often; any replica may do it, the delete is idempotent. */
 export const EXPIRED_SESSION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -200,7 +202,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     };
     registerAgentMetrics(metrics, { connectedAgents: () => agentConnections.count() });
     registerStreamMetrics(metrics, { droppedParts: () => hub.droppedParts, slowClosed: () => services.streamStats.slowClosed });
-    const { app } = buildApp(services);
+    const gitsync = new GitSync({ db: database.db, cipher, hints: pubsubHints(pubsub), log: log.child({ component: "gitsync" }), apiBaseUrl: config.githubApiUrl });
+    const { app } = buildApp(services, { gitsync });
 
     // WebSocket upgrades are handled by ws without a server of its own (node-server 2 wires it).
     const wss = new WebSocketServer({ noServer: true });
@@ -287,6 +290,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await daemon.start();
     // Stopped first on shutdown: running chats are handed back while everything is still open.
     cleanups.push(() => daemon.stop());
+
+    const gitsyncWorker = new GitSyncWorker(gitsync, config.gitsyncInterval, log.child({ component: "gitsync" }));
+    gitsyncWorker.start();
+    cleanups.push(() => gitsyncWorker.stop());
 
     const sweeper = setInterval(() => {
       deleteExpiredSessions(database.db).catch((error: unknown) => log.warn({ err: error }, "expired session sweep failed"));

@@ -222,6 +222,7 @@ export const CALL_BUILDERS = {
   "PUT /api/experimental/chats/config/desktop-enabled": () => ({ method: "PUT", path: `${CHATS}/config/desktop-enabled`, json: { enable_desktop: false } }),
 
   "GET /api/experimental/chats/cost/users": () => ({ method: "GET", path: `${CHATS}/cost/users` }),
+  "GET /api/experimental/chats/insights/pull-requests": () => ({ method: "GET", path: `${CHATS}/insights/pull-requests` }),
   "GET /api/experimental/chats/cost/{user}/summary": ({ world }) => ({ method: "GET", path: `${CHATS}/cost/${world.member.id}/summary` }),
   "GET /api/experimental/chats/usage-limits": () => ({ method: "GET", path: `${CHATS}/usage-limits` }),
   // Disabling limits: the state every other row runs in.
@@ -255,6 +256,7 @@ export const CALL_BUILDERS = {
   "GET /api/experimental/chats/{chat}": ({ world }) => ({ method: "GET", path: `${CHATS}/${world.ids.memberChat}` }),
   // The title is accepted and ignored (behavior.md): allowed callers change nothing.
   "PATCH /api/experimental/chats/{chat}": ({ world }) => ({ method: "PATCH", path: `${CHATS}/${world.ids.memberChat}`, json: { title: "ignored" } }),
+  "GET /api/experimental/chats/{chat}/diff": ({ world }) => ({ method: "GET", path: `${CHATS}/${world.ids.memberChat}/diff` }),
   "POST /api/experimental/chats/{chat}/interrupt": ({ world }) => ({ method: "POST", path: `${CHATS}/${world.ids.memberChat}/interrupt` }),
   "GET /api/experimental/chats/{chat}/messages": ({ world }) => ({ method: "GET", path: `${CHATS}/${world.ids.memberChat}/messages` }),
   "POST /api/experimental/chats/{chat}/messages": ({ world }) => ({ method: "POST", path: `${CHATS}/${world.ids.memberChat}/messages`, json: text("one more") }),

@@ -56,6 +56,22 @@ describe("toDiffStatus", () => {
     expect(toDiffStatus(base.chatId, base)).toEqual({
       chat_id: base.chatId,
       url: "https://github.com/acme/app/tree/feature/x",
+      // The PR fields gitsync fills, at their defaults until a pull request is found.
+      pull_request_state: null,
+      pull_request_title: "",
+      pull_request_draft: false,
+      pr_number: null,
+      changes_requested: false,
+      approved: null,
+      reviewer_count: null,
+      additions: 0,
+      deletions: 0,
+      changed_files: 0,
+      commits: null,
+      author_login: null,
+      author_avatar_url: null,
+      base_branch: null,
+      head_branch: null,
       refreshed_at: null,
       stale_at: "2026-01-01T00:00:00.000Z",
     });

@@ -10,6 +10,7 @@ import { createChat, interruptChat, setArchived } from "../../chats/state.js";
 import type { ChatHints } from "../../chats/hints.js";
 import { toChatResponse } from "../../chats/api.js";
 import { loadDiffStatuses } from "../../gitauth/diff-view.js";
+import type { GitSync } from "../../gitsync/sync.js";
 import { fallbackTitle, initialMessages } from "../../chats/input.js";
 import { authorizedFilter } from "../../rbac/sql.js";
 import { can } from "../../rbac/policy.js";
@@ -33,6 +34,12 @@ import {
 } from "./chats-common.js";
 import { readSystemPrompt } from "./chats-config.js";
 import { chatSchema, createChatRequestSchema, idField, updateChatRequestSchema } from "../../sdk/schemas/chats.js";
+
+/**
+ * GET /chats/{chat} waits this long for GitHub (behavior.md section 8) before answering with what
+ * is stored: a slow or hung API must not hang the chat page; the worker catches up later.
+ */
+export const SYNC_DIFF_REFRESH_TIMEOUT_MS = 5_000;
 
 /** behavior.md: `limit` 0 (or absent) means 50. */
 const DEFAULT_CHAT_PAGE_SIZE = 50;
@@ -78,7 +85,7 @@ function parseWhole(raw: string | undefined, fallback: number, max: number, mess
   return value;
 }
 
-export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServices, hints: ChatHints): void {
+export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServices, hints: ChatHints, gitsync: GitSync): void {
   const { db } = services.database;
   const common = { tags: ["Chats"], auth: "user" as const };
 
@@ -170,8 +177,14 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
     response: chatSchema,
     handler: async ({ c, params }) => {
       const chat = await loadChat(db, requireActor(c), params.chat);
-      const [diffs, treeCost] = await Promise.all([loadDiffStatuses(db, [chat.id]), treeCostMicros(db, chat.id)]);
-      return { ...toChatResponse(chat, diffs.get(chat.id)), tree_cost_micros: treeCost };
+      const stored = (await loadDiffStatuses(db, [chat.id])).get(chat.id);
+      // Errors end in what is stored (the refresh postpones the row itself).
+      await gitsync.refreshOnRead(chat, stored, AbortSignal.timeout(SYNC_DIFF_REFRESH_TIMEOUT_MS)).catch(() => undefined);
+      const [diff, treeCost] = await Promise.all([
+        stored ? loadDiffStatuses(db, [chat.id]).then((rows) => rows.get(chat.id)) : undefined,
+        treeCostMicros(db, chat.id),
+      ]);
+      return { ...toChatResponse(chat, diff), tree_cost_micros: treeCost };
     },
   });
 

@@ -23,14 +23,32 @@ export const idField = z.string().max(MAX_ID_LENGTH);
 /** Bounds the list of MCP ids a request can make the server echo back in an error. */
 export const MAX_MCP_SERVER_IDS = 100;
 
+export const PULL_REQUEST_STATES = ["open", "closed", "merged"] as const;
+
 /**
  * A chat's diff status (behavior.md section 8): `{chat_id}` alone when nothing is known; once git
- * askpass recorded a branch and origin, the URL to look at and the refresh times.
+ * askpass recorded a branch and origin, the URL to look at, the refresh times and the PR fields
+ * (defaults until gitsync found a pull request; `pull_request_state` null until then).
  */
 export const chatDiffStatusSchema = z
   .object({
     chat_id: z.uuid(),
     url: z.string().optional(),
+    pull_request_state: z.enum(PULL_REQUEST_STATES).nullable().optional(),
+    pull_request_title: z.string().optional(),
+    pull_request_draft: z.boolean().optional(),
+    pr_number: z.number().int().nullable().optional(),
+    changes_requested: z.boolean().optional(),
+    approved: z.boolean().nullable().optional(),
+    reviewer_count: z.number().int().nullable().optional(),
+    additions: z.number().int().optional(),
+    deletions: z.number().int().optional(),
+    changed_files: z.number().int().optional(),
+    commits: z.number().int().nullable().optional(),
+    author_login: z.string().nullable().optional(),
+    author_avatar_url: z.string().nullable().optional(),
+    base_branch: z.string().nullable().optional(),
+    head_branch: z.string().nullable().optional(),
     refreshed_at: z.string().nullable().optional(),
     stale_at: z.string().optional(),
   })
