@@ -1,10 +1,8 @@
 /**
  * `chatd chats [--archived] [--limit N] [--json]`: the caller's chats, most recently updated
  * first. On a terminal an aligned table (status coloured unless NO_COLOR); piped, one chat per
- * line with tab-separated fields (id, title, status, updated_at) and no colour, for cut and awk.
- *
- * There is no cost column: the chat objects the API returns carry no cost, and summing each
- * chat's messages would cost a request per chat.
+ * line with tab-separated fields (id, title, status, updated_at, cost in micro-dollars) and no
+ * colour, for cut and awk. The cost is the chat's tree: its own steps and its sub-agents'.
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -66,24 +64,35 @@ function statusColour(status: ChatResponse["status"]): "green" | "yellow" | "red
   return "dim";
 }
 
-/** Tab-separated lines for a pipe: id, title, status, updated_at (ISO 8601). */
+/** Tab-separated lines for a pipe: id, title, status, updated_at (ISO 8601), cost (micro-dollars). */
 export function formatChatsPlain(chats: readonly ChatResponse[]): string {
-  return chats.map((chat) => `${chat.id}\t${flat(chat.title)}\t${chat.status}\t${chat.updated_at}\n`).join("");
+  return chats.map((chat) => `${chat.id}\t${flat(chat.title)}\t${chat.status}\t${chat.updated_at}\t${chat.tree_cost_micros ?? 0}\n`).join("");
+}
+
+/** Dollars with four decimals ("$0.0130"): cents hide what most single chats cost. */
+export function formatDollars(micros: number | undefined): string {
+  return `$${((micros ?? 0) / 1_000_000).toFixed(4)}`;
 }
 
 /** An aligned table for a terminal. */
 export function formatChatsTable(chats: readonly ChatResponse[], codes: Codes): string {
   if (chats.length === 0) return "no chats yet; start one with chatd chat \"<prompt>\"\n";
   const cut = (text: string) => (text.length > TITLE_WIDTH ? `${text.slice(0, TITLE_WIDTH - 1)}…` : text);
-  const rows = chats.map((chat) => ({ id: chat.id, title: cut(flat(chat.title)), status: chat.status, updated: shortTime(chat.updated_at) }));
-  const width = (key: "title" | "status" | "updated", header: string) => Math.max(header.length, ...rows.map((row) => row[key].length));
-  const w = { title: width("title", "TITLE"), status: width("status", "STATUS"), updated: width("updated", "UPDATED") };
+  const rows = chats.map((chat) => ({
+    id: chat.id,
+    title: cut(flat(chat.title)),
+    status: chat.status,
+    updated: shortTime(chat.updated_at),
+    cost: formatDollars(chat.tree_cost_micros),
+  }));
+  const width = (key: "title" | "status" | "updated" | "cost", header: string) => Math.max(header.length, ...rows.map((row) => row[key].length));
+  const w = { title: width("title", "TITLE"), status: width("status", "STATUS"), updated: width("updated", "UPDATED"), cost: width("cost", "COST") };
   const idWidth = Math.max(2, ...rows.map((row) => row.id.length));
-  const header = `${"ID".padEnd(idWidth)}  ${"TITLE".padEnd(w.title)}  ${"STATUS".padEnd(w.status)}  UPDATED`;
+  const header = `${"ID".padEnd(idWidth)}  ${"TITLE".padEnd(w.title)}  ${"STATUS".padEnd(w.status)}  ${"UPDATED".padEnd(w.updated)}  COST`;
   const lines = rows.map((row, i) => {
     const chat = chats[i];
     const status = chat ? paint(codes, statusColour(chat.status), row.status.padEnd(w.status)) : row.status;
-    return `${paint(codes, "dim", row.id.padEnd(idWidth))}  ${row.title.padEnd(w.title)}  ${status}  ${row.updated}`;
+    return `${paint(codes, "dim", row.id.padEnd(idWidth))}  ${row.title.padEnd(w.title)}  ${status}  ${row.updated.padEnd(w.updated)}  ${row.cost.padStart(w.cost)}`;
   });
   return `${paint(codes, "bold", header)}\n${lines.join("\n")}\n`;
 }

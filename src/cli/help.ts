@@ -93,8 +93,9 @@ ${CLIENT_FLAGS}
 `,
   chats: `usage: chatd chats [--archived] [--limit N] [--json]
 
-Lists your chats, most recently updated first: id, title, status and when it last changed. A
-table on a terminal; tab-separated (id, title, status, updated_at) when piped.
+Lists your chats, most recently updated first: id, title, status, when it last changed and what
+it cost (its sub-agents included). A table on a terminal; tab-separated (id, title, status,
+updated_at, cost in micro-dollars) when piped.
   --archived        list archived chats instead
   --limit N         at most N chats (1-200, default 50)
   --json            the API's chat objects, as a JSON array

@@ -13,7 +13,7 @@
  *   toward the chat that spawned them.
  * - Each report is a fixed number of aggregate queries, whatever the number of messages.
  */
-import { and, asc, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, ilike, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Queryable } from "../db/client.js";
 import { chatMessages, chatModelConfigs, chats, users } from "../db/schema/index.js";
@@ -164,10 +164,31 @@ export async function costByUser(q: Queryable, window: CostWindow, page: { searc
 
 /** What a chat's tree cost so far: the chat and every chat whose root it is, all time. */
 export async function treeCostMicros(q: Queryable, chatId: string): Promise<number> {
-  const [row] = await q
-    .select({ cost: costColumn })
+  return (await treeCosts(q, [chatId])).get(chatId) ?? 0;
+}
+
+/**
+ * `treeCostMicros` for a page of chats in two grouped queries (own messages by chat, descendants'
+ * by root), so a listed child and its listed root each get their own tree's total.
+ */
+export async function treeCosts(q: Queryable, chatIds: readonly string[]): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  if (chatIds.length === 0) return totals;
+  const ids = [...chatIds];
+  const own = await q
+    .select({ chatId: chats.id, cost: costColumn })
     .from(chatMessages)
     .innerJoin(chats, eq(chats.id, chatMessages.chatId))
-    .where(or(eq(chats.id, chatId), eq(chats.rootChatId, chatId)));
-  return row?.cost ?? 0;
+    .where(inArray(chats.id, ids))
+    .groupBy(chats.id);
+  const descendants = await q
+    .select({ chatId: chats.rootChatId, cost: costColumn })
+    .from(chatMessages)
+    .innerJoin(chats, eq(chats.id, chatMessages.chatId))
+    .where(inArray(chats.rootChatId, ids))
+    .groupBy(chats.rootChatId);
+  for (const row of [...own, ...descendants]) {
+    if (row.chatId !== null) totals.set(row.chatId, (totals.get(row.chatId) ?? 0) + row.cost);
+  }
+  return totals;
 }

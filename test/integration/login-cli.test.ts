@@ -171,7 +171,7 @@ describe("chatd chats", () => {
     // The chat may move on between the two reads; the lines name the same chats in the same order.
     const ids = (text: string) => text.trim().split("\n").map((line) => line.split("\t")[0]);
     expect(ids(plain.stdout)).toEqual(expected.map((line) => line.split("\t")[0]));
-    for (const line of plain.stdout.trim().split("\n")) expect(line).toMatch(/^[0-9a-f-]{36}\t[^\t]*\t(waiting|pending|running|error)\t\d{4}-\d\d-\d\dT[^\t]+$/);
+    for (const line of plain.stdout.trim().split("\n")) expect(line).toMatch(/^[0-9a-f-]{36}\t[^\t]*\t(waiting|pending|running|error)\t\d{4}-\d\d-\d\dT[^\t]+\t\d+$/);
     expect(plain.stdout).toContain(String(field(ownChat.body, "id")));
     expect(plain.stdout).not.toContain(String(field(othersChat.body, "id")));
 

@@ -21,6 +21,7 @@ const chat = (id: string, title: string, status: ChatResponse["status"]): ChatRe
   created_at: "2026-03-23T10:00:00Z",
   updated_at: "2026-03-23T10:05:00.000Z",
 });
+const priced = { ...chat("00000000-0000-4000-8000-000000000001", "Fix the\tbuild\nnow", "running"), tree_cost_micros: 12_345 };
 const chats = [chat("00000000-0000-4000-8000-000000000001", "Fix the\tbuild\nnow", "running"), chat("00000000-0000-4000-8000-000000000002", "Hello", "error")];
 
 describe("colour", () => {
@@ -36,18 +37,19 @@ describe("colour", () => {
 });
 
 describe("chatd chats output", () => {
-  it("is one tab-separated line per chat when piped: id, title, status, updated_at", () => {
-    expect(formatChatsPlain(chats)).toBe(
-      "00000000-0000-4000-8000-000000000001\tFix the build now\trunning\t2026-03-23T10:05:00.000Z\n" +
-        "00000000-0000-4000-8000-000000000002\tHello\terror\t2026-03-23T10:05:00.000Z\n",
+  it("is one tab-separated line per chat when piped: id, title, status, updated_at, cost in micro-dollars", () => {
+    expect(formatChatsPlain([priced, ...chats.slice(1)])).toBe(
+      "00000000-0000-4000-8000-000000000001\tFix the build now\trunning\t2026-03-23T10:05:00.000Z\t12345\n" +
+        "00000000-0000-4000-8000-000000000002\tHello\terror\t2026-03-23T10:05:00.000Z\t0\n",
     );
   });
 
   it("is an aligned table on a terminal, coloured only when colour is on", () => {
     const plain = formatChatsTable(chats, codesFor({ isTTY: true }, { NO_COLOR: "1" }));
     const lines = plain.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID {36}TITLE {14}STATUS {3}UPDATED$/);
-    expect(lines[1]).toMatch(/^00000000-0000-4000-8000-000000000001 {2}Fix the build now {2}running {2}\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(lines[0]).toMatch(/^ID {36}TITLE {14}STATUS {3}UPDATED {11}COST$/);
+    expect(lines[1]).toMatch(/^00000000-0000-4000-8000-000000000001 {2}Fix the build now {2}running {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}\$0\.0000$/);
+    expect(formatChatsTable([priced], codesFor({ isTTY: true }, { NO_COLOR: "1" }))).toMatch(/\$0\.0123\n$/);
     expect(plain).not.toMatch(/\x1b/);
     expect(formatChatsTable(chats, codesFor({ isTTY: true }, {}))).toContain("\x1b[31merror");
     expect(formatChatsTable([], codesFor({ isTTY: false }))).toContain("no chats yet");

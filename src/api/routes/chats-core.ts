@@ -19,7 +19,7 @@ import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { assertUnderUsageLimit } from "../usage-limit-guard.js";
-import { treeCostMicros } from "../../cost/summary.js";
+import { treeCostMicros, treeCosts } from "../../cost/summary.js";
 import {
   CHAT_PATH,
   CHATS_PATH,
@@ -160,8 +160,8 @@ export function registerChatCoreRoutes(routes: RouteRegistry, services: ApiServi
         .orderBy(desc(chats.updatedAt), desc(chats.id))
         .limit(limit)
         .offset(offset);
-      const diffs = await loadDiffStatuses(db, rows.map((row) => row.id));
-      return rows.map((row) => toChatResponse(row, diffs.get(row.id)));
+      const [diffs, costs] = await Promise.all([loadDiffStatuses(db, rows.map((row) => row.id)), treeCosts(db, rows.map((row) => row.id))]);
+      return rows.map((row) => ({ ...toChatResponse(row, diffs.get(row.id)), tree_cost_micros: costs.get(row.id) ?? 0 }));
     },
   });
 

@@ -75,10 +75,7 @@ export const chatSchema = z
     mode: z.enum(CHAT_MODES).nullable(),
     mcp_server_ids: z.array(z.uuid()),
     diff_status: chatDiffStatusSchema,
-    /**
-     * What the chat and its sub-agents cost so far, in micro-dollars (GET /chats/{chat} only:
-     * listing would add a query per page).
-     */
+    /** What the chat and its sub-agents cost so far, in micro-dollars (get and list). */
     tree_cost_micros: z.number().int().optional(),
     created_at: timestamp,
     updated_at: timestamp,
