@@ -16,6 +16,7 @@ import type { EnvProviderKeys } from "../llm/providers.js";
 import { describeError } from "../llm/retry.js";
 import { ModelUnavailableError, resolveComputerUseModel, resolveModel, type ResolvedModel } from "../llm/resolve.js";
 import { ChatEventHub } from "./events.js";
+import type { ChatMetrics } from "../observability/chat-metrics.js";
 import { runChatLoop, type HistoryMessage, type RunEnd } from "./loop/run.js";
 import { assemblePrompt, type ResolvedFile } from "./prompt/assemble.js";
 import { ToolRegistry, type ChatTool } from "./tools/registry.js";
@@ -25,6 +26,8 @@ import { isUuid } from "../util/parse.js";
 import { ancestorChatIds } from "../chats/tree.js";
 import type { WorkspaceContextSource } from "./prompt/workspace-context.js";
 import { SUBAGENT_INSTRUCTION } from "./tools/subagents/index.js";
+import type { McpPool } from "../mcp/pool.js";
+import { mcpToolsForChat } from "../mcp/tools.js";
 
 /** user_configs key of the owner's personal instructions (behavior.md section 1). */
 export const CUSTOM_PROMPT_KEY = "chat_custom_prompt";
@@ -46,6 +49,10 @@ export interface ChatDaemonOptions {
   workspaceContext?: WorkspaceContextSource;
   /** Told when a run ends (web push); drained on shutdown after the worker, like titles. */
   runNotifier?: { runFinished: RunFinishedListener; drain(): Promise<void> };
+  /** The chat metrics the worker records (time to running, first output, terminal status, …). */
+  metrics?: ChatMetrics;
+  /** This replica's MCP connections; chats get no MCP tools without it. */
+  mcp?: McpPool;
 }
 
 export class ChatDaemon {
@@ -78,6 +85,7 @@ export class ChatDaemon {
       settings: options.settings,
       runner: (chat, control) => this.#run(chat, control),
       onRunFinished: (run) => options.runNotifier?.runFinished(run),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
   }
 
@@ -110,6 +118,7 @@ export class ChatDaemon {
         hub: this.hub,
         tools: this.tools,
         log: this.options.log,
+        ...(this.options.mcp ? { dynamicTools: this.#mcpTools(this.options.mcp) } : {}),
         ...(this.options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: this.options.retryBaseDelayMs }),
         prompt: {
           build: async (_chat, history) => {
@@ -150,6 +159,18 @@ export class ChatDaemon {
     const fallback = (await listModelConfigs(db, true)).find((config) => config.isDefault);
     if (!fallback) throw new ModelUnavailableError("no default chat model config is available");
     return resolveModel(db, cipher, envKeys, fallback.id);
+  }
+
+  /** Per run: the chat's MCP servers' tools; a failure to even look them up skips MCP, loudly. */
+  #mcpTools(pool: McpPool): (chat: ChatRow) => Promise<{ tools: ChatTool[]; notices: string[] }> {
+    return async (chat) => {
+      try {
+        return await mcpToolsForChat(this.options.db, this.options.cipher, pool, chat);
+      } catch (error) {
+        this.options.log.warn({ chat_id: chat.id, error: describeError(error) }, "loading MCP tools failed");
+        return { tools: [], notices: ["MCP tools are unavailable for this turn (their configuration could not be read)."] };
+      }
+    };
   }
 
   async #workspaceContext(chatId: string, ancestors: string[]): Promise<string | undefined> {

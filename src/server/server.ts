@@ -3,7 +3,9 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import fs from "node:fs";
 import path from "node:path";
-import { sql } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
+import { chats } from "../db/schema/index.js";
+import { createChatMetrics } from "../observability/chat-metrics.js";
 import { queryRows } from "../db/raw.js";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
@@ -20,6 +22,7 @@ import { createPubsub } from "../pubsub/index.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
 import { envProviderKeys } from "../llm/providers.js";
 import { ChatDaemon } from "../chatd/daemon.js";
+import { McpPool } from "../mcp/pool.js";
 import { ChatEventHub } from "../chatd/events.js";
 import { WebSocketServer } from "ws";
 import type { ChatTool } from "../chatd/tools/registry.js";
@@ -147,6 +150,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Embedded PGlite serves one process: there is no other replica to relay to or from.
     const relaySecret = database.kind === "postgres" ? (await sharedSecret(database, RELAY_SECRET_NAME)).value : undefined;
     const hub = new ChatEventHub();
+    const streamStats = { slowClosed: 0, open: 0 };
+    // The daemon is built after the directory that records agent calls; its running count is read
+    // at scrape time through this late-bound reader.
+    let runningChats = (): number => 0;
+    const chatMetrics = createChatMetrics(metrics.registry, {
+      activeStreams: () => streamStats.open,
+      runningChats: () => runningChats(),
+      queueDepth: async () => {
+        const [row] = await database.db.select({ pending: count() }).from(chats).where(eq(chats.status, "pending"));
+        return row?.pending ?? 0;
+      },
+    });
     const agentConnections = new AgentConnections({ db: database.db, pubsub, log: log.child({ component: "workspace-agents" }), replicaId });
     cleanups.push(() => agentConnections.closeAll());
     const agentDirectory = new AgentDirectory({
@@ -155,6 +170,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       connections: agentConnections,
       replicaId,
       ...(relaySecret ? { forwarding: new ForwardingClient(database.db, relaySecret) } : {}),
+      observeCall: (method, seconds, outcome) => chatMetrics.agentCall(method, seconds, outcome),
     });
     // ---- workspaces (templates, builds, provisioners): construction ----
     const databaseFiles = await localDatabaseDirectory(database);
@@ -193,7 +209,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       version: VERSION,
       providerEnvKeys,
       hub,
-      streamStats: { slowClosed: 0 },
+      streamStats,
       replicaId,
       ...(relaySecret ? { relaySecret, relay: new RelayDialer(database.db, relaySecret) } : {}),
       agents: { connections: agentConnections, directory: agentDirectory },
@@ -252,7 +268,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => autostop.stop());
     // ---- end workspaces ----
 
+    // Closed after the daemon stops (cleanups run last-in first-out), when no run calls tools.
+    const mcpPool = new McpPool({
+      log: log.child({ component: "mcp" }),
+      connectTimeoutMs: config.mcpConnectTimeout,
+      callTimeoutMs: config.mcpCallTimeout,
+      idleTimeoutMs: config.mcpIdleTimeout,
+    });
+    cleanups.push(() => mcpPool.close());
     const daemon = new ChatDaemon({
+      mcp: mcpPool,
       db: database.db,
       pubsub,
       cipher: services.cipher,
@@ -260,6 +285,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       log,
       workerId: replicaId,
       hub,
+      metrics: chatMetrics,
       settings: {
         acquireIntervalMs: config.chatAcquireInterval,
         acquireBatchSize: config.chatAcquireBatchSize,
@@ -287,6 +313,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       runNotifier: { runFinished: (run) => webpush.runFinished(run), drain: () => webpush.drain() },
       ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
     });
+    runningChats = () => daemon.worker.runningCount;
     await daemon.start();
     // Stopped first on shutdown: running chats are handed back while everything is still open.
     cleanups.push(() => daemon.stop());

@@ -73,6 +73,22 @@ async function runTools(
   );
 }
 
+function noticePart(notices: readonly string[]): ChatMessagePart | undefined {
+  if (notices.length === 0) return undefined;
+  return { type: "text", text: `Note: ${notices.join(" ")}\n\n` };
+}
+
+/**
+ * The step with the notice as its first text, after any reasoning: providers that sign their
+ * reasoning (Anthropic) want it first in the assistant message when it is replayed.
+ */
+function withNotice(step: StepOutput, notice: ChatMessagePart | undefined): StepOutput {
+  if (!notice) return step;
+  const at = step.parts.findIndex((part) => part.type !== "reasoning");
+  const index = at === -1 ? step.parts.length : at;
+  return { ...step, parts: [...step.parts.slice(0, index), notice, ...step.parts.slice(index)] };
+}
+
 function stepMessages(
   resolved: ResolvedModel,
   step: StepOutput,
@@ -98,7 +114,11 @@ function stepContextLimit(resolved: ResolvedModel, step: StepOutput): number | n
 /** Runs the chat until the model stops calling tools, or the run is stopped. */
 export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved: ResolvedModel, control: RunControl): Promise<RunEnd> {
   const offered = await deps.tools.offerFor(chat);
+  const dynamic = deps.dynamicTools ? await deps.dynamicTools(chat) : { tools: [], notices: [] };
+  for (const tool of dynamic.tools) if (!offered.has(tool.name)) offered.set(tool.name, tool);
   const tools = sdkTools(offered, resolved);
+  // Shown once, in the first step this run stores (a skipped MCP server must be visible).
+  let notice = noticePart(dynamic.notices);
   let reentries = 0;
   for (let stepNumber = 0; stepNumber < MAX_CHAT_STEPS; stepNumber++) {
     const started = performance.now();
@@ -145,8 +165,9 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
     const persisted = await persistStep(deps.db, deps.hints, {
       chatId: chat.id,
       lease: control.lease,
-      messages: stepMessages(resolved, step, results, Math.round(performance.now() - started)),
+      messages: stepMessages(resolved, withNotice(step, notice), results, Math.round(performance.now() - started)),
     });
+    notice = undefined;
     deps.hub.clearParts(chat.id);
     if (!persisted.persisted) return { status: "lost" };
     for (const message of persisted.messages) deps.hub.publish({ type: "message", chat_id: chat.id, message_id: message.id });

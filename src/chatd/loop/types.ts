@@ -10,7 +10,7 @@ import type { Logger } from "../../observability/logger.js";
 import type { Lease } from "../../chats/state.js";
 import type { ChatRow } from "../../chats/store.js";
 import type { ChatEventHub } from "../events.js";
-import type { ToolRegistry } from "../tools/registry.js";
+import type { ChatTool, ToolRegistry } from "../tools/registry.js";
 import type { PromptMessageRow } from "../prompt/assemble.js";
 
 export type StopCause = "interrupt" | "shutdown";
@@ -36,6 +36,12 @@ export interface RunDependencies {
   hub: ChatEventHub;
   tools: ToolRegistry;
   prompt: PromptSource;
+  /**
+   * Tools found when the run starts (MCP servers' tools), merged into the static offer; a name
+   * the registry already has keeps the registry's tool. `notices` name what was skipped: the
+   * first stored step shows them to the user and the model.
+   */
+  dynamicTools?: (chat: ChatRow) => Promise<{ tools: ChatTool[]; notices: string[] }>;
   /** Base of the retry backoff (tests shorten it). */
   retryBaseDelayMs?: number;
   log?: Logger;

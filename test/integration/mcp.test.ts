@@ -1,0 +1,255 @@
+/**
+ * MCP servers end to end (issue 15), on both databases: the config routes, and chats whose runs
+ * use real MCP servers built with the official SDK — one over streamable HTTP in this process
+ * (header auth required), one over stdio (a spawned script), one that is down. The mock LLM's
+ * router reads each request (tools offered, tool results fed back) and scripts the next turn.
+ */
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { messageParts } from "../../src/chats/store.js";
+import { startMockLlm, type MockLlm, type MockTurn, type RecordedRequest } from "../../src/llm/mock/index.js";
+import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
+import { configureAnthropicModel, field, startTestServer, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
+import { liveMessages, reloadChat } from "../helpers/chats.js";
+import { waitFor } from "../helpers/wait.js";
+import { startFixtureHttpServer, type FixtureHttpServer } from "../fixtures/mcp-http-server.js";
+
+const SERVERS = "/api/experimental/mcp/servers";
+const CHATS = "/api/experimental/chats";
+/** The header secret: it must reach the MCP server and never any response or log line. */
+const SECRET = "mcp-secret-7f3a9c1e5b";
+/** Short enough that the hanging tool times out quickly, long enough for a normal call. */
+const CALL_TIMEOUT = "1500ms";
+const STDIO_SCRIPT = path.resolve("test/fixtures/mcp-stdio-server.ts");
+
+const requestBody = z.object({
+  messages: z.array(z.object({ role: z.string(), content: z.unknown() })),
+  tools: z.array(z.object({ name: z.string(), input_schema: z.unknown().optional() })).optional(),
+});
+
+interface Turn {
+  step: number;
+  tools: string[];
+  /** The request's messages as text: tool results are looked for in it. */
+  text: string;
+}
+
+type Router = (turn: Turn) => MockTurn | Promise<MockTurn>;
+
+const say = (text: string): MockTurn => ({ parts: [{ type: "text", text }], usage: { input: 1, output: 1 } });
+let callCounter = 0;
+const calls = (...list: [string, Record<string, unknown>][]): MockTurn => ({
+  parts: list.map(([name, input]) => ({ type: "tool-call" as const, id: `toolu_mcp_${++callCounter}`, name, input })),
+  usage: { input: 1, output: 1 },
+});
+
+let router: Router = () => say("unscripted");
+const turns: Turn[] = [];
+
+function turnOf(request: RecordedRequest): Turn {
+  const body = requestBody.parse(request.body);
+  return {
+    step: body.messages.filter((message) => message.role === "assistant").length,
+    tools: (body.tools ?? []).map((tool) => tool.name),
+    text: JSON.stringify(body.messages),
+  };
+}
+
+let mock: MockLlm;
+let t: TestServer;
+let owner: TestUser;
+let member: TestUser;
+let http: FixtureHttpServer;
+const ids = { http: "", stdio: "", down: "", disabled: "" };
+/** Every API response this file got, to search for the secret. */
+const responses: ApiResponse[] = [];
+
+async function api(user: TestUser, method: string, pathname: string, body?: unknown): Promise<ApiResponse> {
+  const response = await t.request(pathname, { method, token: user.token, ...(body === undefined ? {} : { body }) });
+  responses.push(response);
+  return response;
+}
+
+async function createServer(body: Record<string, unknown>): Promise<string> {
+  const created = await api(owner, "POST", SERVERS, body);
+  expect(created.status, created.text).toBe(201);
+  const id = field(created.body, "id");
+  if (typeof id !== "string") throw new Error(created.text);
+  return id;
+}
+
+beforeAll(async () => {
+  mock = await startMockLlm({
+    fallback: async (request) => {
+      if (!request.stream) return say("A title");
+      const turn = turnOf(request);
+      turns.push(turn);
+      return router(turn);
+    },
+  });
+  t = await startTestServer({ flags: { "mcp-call-timeout": CALL_TIMEOUT } });
+  owner = await t.createOwner();
+  member = await t.createUser(owner);
+  await configureAnthropicModel(t, owner, mock.baseUrls.anthropic);
+  http = await startFixtureHttpServer({ requireHeader: ["x-api-key", SECRET] });
+  ids.http = await createServer({
+    slug: "fixhttp",
+    display_name: "Fixture HTTP",
+    url: http.url,
+    auth_type: "api_key",
+    api_key_header: "X-Api-Key",
+    api_key: SECRET,
+    tool_deny_list: ["hidden"],
+    enabled: true,
+  });
+  ids.stdio = await createServer({
+    slug: "fixstdio",
+    transport: "stdio",
+    command: process.execPath,
+    args: ["--import", "tsx", STDIO_SCRIPT],
+    // The allow-list wins: "hidden" is on neither, "fail" is denied in vain.
+    tool_allow_list: ["echo", "add", "fail"],
+    tool_deny_list: ["fail"],
+    enabled: true,
+  });
+  // The discard port: nothing listens there.
+  ids.down = await createServer({ slug: "down", display_name: "Down server", url: "http://127.0.0.1:9/mcp", enabled: true });
+  ids.disabled = await createServer({ slug: "off", url: "http://127.0.0.1:9/mcp", custom_headers: { "X-Token": SECRET }, auth_type: "custom_headers" });
+}, 60_000);
+afterAll(async () => {
+  await t?.close();
+  await http?.close();
+  await mock?.close();
+});
+beforeEach(() => {
+  mock.reset();
+  turns.length = 0;
+});
+
+async function runChat(text: string, mcpServerIds: string[]): Promise<{ chatId: string; results: ChatMessagePart[]; assistantText: string }> {
+  const created = await api(owner, "POST", CHATS, { content: [{ type: "text", text }], mcp_server_ids: mcpServerIds });
+  expect(created.status, created.text).toBe(201);
+  const chatId = field(created.body, "id");
+  if (typeof chatId !== "string") throw new Error(created.text);
+  const db = t.server.database.db;
+  await waitFor(async () => (await reloadChat(db, chatId)).status === "waiting" && turns.length > 0, { timeoutMs: 30_000, intervalMs: 20, message: "chat finished" });
+  const parts = (await liveMessages(db, chatId)).flatMap((message) => messageParts(message).map((part) => ({ role: message.role, part })));
+  return {
+    chatId,
+    results: parts.flatMap(({ part }) => (part.type === "tool-result" ? [part] : [])),
+    assistantText: parts.flatMap(({ role, part }) => (role === "assistant" && part.type === "text" ? [part.text ?? ""] : [])).join("\n"),
+  };
+}
+
+describe("MCP server config routes", () => {
+  it("keeps secrets out of every answer and secret-bearing fields from members", async () => {
+    const adminView = await api(owner, "GET", `${SERVERS}/${ids.http}`);
+    expect(field(adminView.body, "has_api_key")).toBe(true);
+    expect(field(adminView.body, "api_key_header")).toBe("X-Api-Key");
+    const disabled = await api(owner, "GET", `${SERVERS}/${ids.disabled}`);
+    expect(field(disabled.body, "custom_header_names")).toEqual(["X-Token"]);
+
+    const listed = await api(member, "GET", SERVERS);
+    expect(listed.status).toBe(200);
+    const slugs = Array.isArray(listed.body) ? listed.body.map((row) => field(row, "slug")) : [];
+    expect(slugs).toEqual(["down", "fixhttp", "fixstdio"]);
+    expect(listed.text).not.toContain("url");
+    expect(listed.text).not.toContain("command");
+    expect((await api(member, "GET", `${SERVERS}/${ids.disabled}`)).status).toBe(404);
+    expect((await api(member, "POST", SERVERS, { slug: "nope", url: "http://127.0.0.1:9/" })).status).toBe(403);
+    expect((await api(member, "PATCH", `${SERVERS}/${ids.http}`, { enabled: false })).status).toBe(403);
+  });
+
+  it("refuses configs whose fields do not fit together", async () => {
+    const bad = [
+      { slug: "Bad Slug", url: "http://127.0.0.1:9/" },
+      { slug: "two__parts", url: "http://127.0.0.1:9/" },
+      { slug: "nourl" },
+      { slug: "stdio-url", transport: "stdio", url: "http://127.0.0.1:9/" },
+      { slug: "stdio-auth", transport: "stdio", command: "true", auth_type: "api_key", api_key_header: "X-K", api_key: "k" },
+      { slug: "nokey", url: "http://127.0.0.1:9/", auth_type: "api_key", api_key_header: "X-K" },
+      { slug: "oauth", url: "http://127.0.0.1:9/", auth_type: "oauth2" },
+    ];
+    for (const body of bad) expect((await api(owner, "POST", SERVERS, body)).status, JSON.stringify(body)).toBe(400);
+    expect((await api(owner, "POST", SERVERS, { slug: "fixhttp", url: "http://127.0.0.1:9/" })).status).toBe(409);
+    expect((await api(owner, "PATCH", `${SERVERS}/${ids.http}`, { transport: "stdio" })).status).toBe(400);
+  });
+
+  it("validates a chat's mcp_server_ids against enabled configs", async () => {
+    for (const bad of [[ids.disabled], ["00000000-0000-4000-8000-000000000000"]]) {
+      const created = await api(member, "POST", CHATS, { content: [{ type: "text", text: "hi" }], mcp_server_ids: bad });
+      expect(created.status).toBe(400);
+      expect(field(created.body, "message")).toBe("One or more MCP server IDs are invalid.");
+    }
+  });
+});
+
+describe("chats with MCP tools", () => {
+  it("offers namespaced tools (deny-list applied), calls one with arguments and feeds the result back", async () => {
+    router = (turn) => (turn.step === 0 ? calls(["fixhttp__add", { a: 2, b: 3 }]) : say("The sum is 5."));
+    const { results } = await runChat("add 2 and 3", [ids.http]);
+    expect(turns[0]?.tools).toEqual(expect.arrayContaining(["fixhttp__echo", "fixhttp__add", "fixhttp__fail", "fixhttp__picture"]));
+    expect(turns[0]?.tools).not.toContain("fixhttp__hidden");
+    expect(results).toEqual([expect.objectContaining({ tool_name: "fixhttp__add", result: { sum: 5 } })]);
+    expect(turns[1]?.text).toContain("tool_result");
+    expect(turns[1]?.text).toMatch(/sum\\?":\s*5/);
+    // The API key reached the server in its header.
+    expect(http.seenHeaders.some((headers) => headers["x-api-key"] === SECRET)).toBe(true);
+  });
+
+  it("turns error, image, resource and timed-out calls into tool results", async () => {
+    router = (turn) =>
+      turn.step === 0 ? calls(["fixhttp__fail", {}], ["fixhttp__picture", {}], ["fixhttp__document", {}], ["fixhttp__hang", {}]) : say("done");
+    const { results } = await runChat("try everything", [ids.http]);
+    const byName = new Map(results.map((part) => [part.tool_name, part]));
+    expect(byName.get("fixhttp__fail")).toMatchObject({ is_error: true, result: { error: "the fixture tool failed on purpose" } });
+    expect(byName.get("fixhttp__picture")?.result).toMatchObject({ mime_type: "image/png", text: "a red pixel" });
+    expect(JSON.stringify(byName.get("fixhttp__document")?.result)).toContain("resource body");
+    expect(byName.get("fixhttp__hang")).toMatchObject({ is_error: true });
+    expect(JSON.stringify(byName.get("fixhttp__hang")?.result)).toContain("timed out");
+    // The image went back to the model as an image block.
+    expect(turns[1]?.text).toContain('"type":"image"');
+  });
+
+  it("uses a stdio server, allow-list winning over the deny-list", async () => {
+    router = (turn) => (turn.step === 0 ? calls(["fixstdio__echo", { text: "over stdio" }]) : say("echoed"));
+    const { results } = await runChat("echo over stdio", [ids.stdio]);
+    const offered = (turns[0]?.tools ?? []).filter((name) => name.startsWith("fixstdio__")).sort();
+    expect(offered).toEqual(["fixstdio__add", "fixstdio__echo", "fixstdio__fail"]);
+    expect(results).toEqual([expect.objectContaining({ tool_name: "fixstdio__echo", result: { output: "echo: over stdio" } })]);
+  });
+
+  it("skips a server that is down, shows the notice and still finishes", async () => {
+    router = () => say("answered without it");
+    const { chatId, assistantText } = await runChat("use the down server", [ids.down, ids.stdio]);
+    expect(turns[0]?.tools.some((name) => name.startsWith("down__"))).toBe(false);
+    expect(turns[0]?.tools).toContain("fixstdio__echo");
+    expect(assistantText).toContain('MCP server "Down server" is unavailable');
+    expect(assistantText).toContain("answered without it");
+    expect((await reloadChat(t.server.database.db, chatId)).lastError ?? null).toBeNull();
+  });
+
+  it("reconnects to a server restarted in the middle of a chat", async () => {
+    const sessionsBefore = http.sessionsStarted();
+    router = async (turn) => {
+      if (turn.step === 0) return calls(["fixhttp__echo", { text: "before" }]);
+      if (turn.step === 1) {
+        // The pooled session is gone for good: the next call must reconnect.
+        await http.restart();
+        return calls(["fixhttp__echo", { text: "after" }]);
+      }
+      return say("both echoed");
+    };
+    const { results } = await runChat("echo twice", [ids.http]);
+    expect(results.map((part) => part.result)).toEqual([{ output: "echo: before" }, { output: "echo: after" }]);
+    expect(http.sessionsStarted()).toBeGreaterThan(sessionsBefore);
+  });
+
+  it("never shows the header secret in a response or a log line", async () => {
+    const messages = await api(owner, "GET", `${SERVERS}`);
+    expect(messages.status).toBe(200);
+    for (const response of responses) expect(response.text).not.toContain(SECRET);
+    expect(t.logs.filter((line) => line.includes(SECRET))).toEqual([]);
+  });
+});
