@@ -91,14 +91,23 @@ export async function postponeUntil(db: Database, chatIds: readonly string[], at
 
 /**
  * A newly found (or changed) PR for the branch: record its URL and make the row stale now, so the
- * refresh that follows reads it. Announced, since the chat's link changed.
+ * refresh that follows reads it. Announced, since the chat's link changed. Compared in SQL, not
+ * against the caller's earlier read: a refresh that stored the same URL meanwhile (another
+ * replica's worker) must not be undone and repeated. A row whose stale_at is further out than the
+ * TTL is leased (a refresh is running somewhere) or backing off: it keeps its stale_at, or the
+ * lease would be broken and two replicas would refresh it at once.
  */
 export async function recordPullRequestUrl(db: Database, hints: ChatHints, chatId: string, ownerId: string, url: string): Promise<void> {
   await transaction(db, async (tx) => {
-    await tx
+    const changed = await tx
       .update(chatDiffStatuses)
-      .set({ url, staleAt: sql`now() - interval '1 second'`, updatedAt: sql`now()` })
-      .where(eq(chatDiffStatuses.chatId, chatId));
-    await hints.owner(tx, ownerId, { kind: "diff_status_change", chat_id: chatId });
+      .set({
+        url,
+        staleAt: sql`CASE WHEN ${chatDiffStatuses.staleAt} > ${fromMs(DIFF_STATUS_TTL_MS)} THEN ${chatDiffStatuses.staleAt} ELSE now() - interval '1 second' END`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(chatDiffStatuses.chatId, chatId), sql`${chatDiffStatuses.url} IS DISTINCT FROM ${url}`))
+      .returning({ chatId: chatDiffStatuses.chatId });
+    if (changed.length > 0) await hints.owner(tx, ownerId, { kind: "diff_status_change", chat_id: chatId });
   });
 }
