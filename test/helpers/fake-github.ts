@@ -79,7 +79,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    res.writeHead(status, { "Content-Type": typeof body === "string" ? "text/plain" : "application/json", ...headers });
+    res.writeHead(status, { "Content-Type": typeof body === "string" ? "text/plain" : "application/json", "Content-Length": String(Buffer.byteLength(text)), ...headers });
     res.end(text);
   };
 
