@@ -57,6 +57,8 @@ export interface FakeGitHub {
   rateLimitNext(count: number, how: "retry-after" | "reset"): void;
   /** Delays pull-by-number answers, so overlapping refreshes would be visible. */
   pullDelayMs: number;
+  /** Delays every answer that is not a rate limit (so a rate limit is heard first). */
+  answerDelayMs: number;
   /** Highest number of requests for one PR that were in flight at once. */
   maxConcurrentPerPull(): number;
   /** Resolves with the next request whose path matches. */
@@ -112,6 +114,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         ? send(res, 429, { message: "slow down" }, { "Retry-After": "60" })
         : send(res, 403, { message: "API rate limit exceeded" }, { "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": String(Math.floor(Date.now() / 1000) + 120) });
     }
+    if (fake.answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.answerDelayMs));
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     const fullName = match ? `${decodeURIComponent(match[1] ?? "")}/${decodeURIComponent(match[2] ?? "")}` : "";
     const repo = repos.get(fullName);
@@ -180,6 +183,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     repos,
     requests,
     pullDelayMs: 0,
+    answerDelayMs: 0,
     rateLimitNext: (count, how) => {
       limited = { count, how };
     },

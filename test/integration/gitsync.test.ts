@@ -4,7 +4,7 @@
  * GET /chats/{chat} and in watch events carries the PR fields; the diff route.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { createChat } from "../../src/chats/state.js";
 import { chatDiffStatuses } from "../../src/db/schema/index.js";
 import { storeGitToken } from "../../src/gitauth/tokens.js";
@@ -177,6 +177,37 @@ describe("gitsync worker", () => {
       message: "X-RateLimit-Reset postponed the row",
     });
     expect((await diffRow(chatId)).refreshedAt).toEqual(since);
+  });
+
+  it("a rate limit stops the rest of its group: every row of that owner and origin waits", async () => {
+    const db = t.server.database.db;
+    const branches = [newBranch(), newBranch(), newBranch()];
+    branches.forEach((branch, i) => github.repo(REPO).pulls.push({ number: 120 + i, state: "open", title: `Grouped ${i}`, head: branch }));
+    const chatIds: string[] = [];
+    for (const branch of branches) {
+      const chatId = await chatOnBranch(member.id, branch);
+      // Parked until all three exist, so one tick claims them together.
+      await db.update(chatDiffStatuses).set({ staleAt: sql`now() + interval '1 hour'` }).where(eq(chatDiffStatuses.chatId, chatId));
+      chatIds.push(chatId);
+    }
+    const requestsBefore = github.requests.length;
+    github.rateLimitNext(1, "retry-after");
+    // The other rows' lookups answer after the rate limit, so the group has heard it by then.
+    github.answerDelayMs = 100;
+    const limitedAt = Date.now();
+    await db.update(chatDiffStatuses).set({ staleAt: sql`now() - interval '1 second'` }).where(inArray(chatDiffStatuses.chatId, chatIds));
+    await waitFor(
+      async () => {
+        const rows = await db.select().from(chatDiffStatuses).where(inArray(chatDiffStatuses.chatId, chatIds));
+        return rows.every((row) => row.staleAt.getTime() > limitedAt + 60_000 + RATE_LIMIT_PADDING_MS - 5_000);
+      },
+      { timeoutMs: 10_000, message: "the whole group waits for the reset" },
+    );
+    github.answerDelayMs = 0;
+    const rows = await db.select().from(chatDiffStatuses).where(inArray(chatDiffStatuses.chatId, chatIds));
+    expect(rows.every((row) => row.refreshedAt === null)).toBe(true);
+    // At most the requests already in flight when the limit hit: no PR was read.
+    expect(github.requests.slice(requestsBefore).filter((request) => /\/pulls\/12\d/.test(request.path))).toHaveLength(0);
   });
 
   it("backs off 10 minutes when the owner has no token", async () => {
