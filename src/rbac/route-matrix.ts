@@ -147,6 +147,12 @@ export const ROUTE_MATRIX = {
   "GET /api/experimental/mcp/servers/{id}": { expect: anyUser(200), note: "An enabled server; a disabled one is 404 to members." },
   "PATCH /api/experimental/mcp/servers/{id}": { expect: adminOnly(200) },
   "DELETE /api/experimental/mcp/servers/{id}": { expect: adminOnly(204) },
+  "GET /api/experimental/mcp/servers/{id}/oauth2/connect": { expect: anyUser(200), note: "Each user connects their own account." },
+  "GET /api/experimental/mcp/servers/{id}/oauth2/callback": {
+    expect: anyUser(400),
+    note: "Without the sealed state of this user's own connect, every caller is refused on its merits.",
+  },
+  "POST /api/experimental/mcp/servers/{id}/oauth2/disconnect": { expect: anyUser(204), note: "Forgets the caller's own token only." },
 
   // Chat settings.
   "GET /api/experimental/chats/config/system-prompt": { expect: anyUser(200) },

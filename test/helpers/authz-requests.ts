@@ -77,9 +77,10 @@ async function providerRow(w: ApiWorld, provider: string): Promise<string> {
 /** An enabled MCP server config nobody connects to (the discard port). */
 const mcpServerBody = () => ({ slug: unique("authz-mcp").replace(/[^a-z0-9-]/g, ""), url: "http://127.0.0.1:9/mcp", enabled: true, description: "unchanged" });
 
-/** A fresh MCP server config made by the admin; returns its id. */
-async function mcpServer(w: ApiWorld): Promise<string> {
-  return idOf(await w.must(w.admin, "POST", "/api/experimental/mcp/servers", mcpServerBody(), 201));
+/** A fresh MCP server config made by the admin (an OAuth 2 one when asked); returns its id. */
+async function mcpServer(w: ApiWorld, oauth = false): Promise<string> {
+  const oauthFields = { auth_type: "oauth2", oauth_client_id: "authz", oauth_authorize_url: "http://127.0.0.1:9/authorize", oauth_token_url: "http://127.0.0.1:9/token" };
+  return idOf(await w.must(w.admin, "POST", "/api/experimental/mcp/servers", { ...mcpServerBody(), ...(oauth ? oauthFields : {}) }, 201));
 }
 
 /** Only callers who will be let through may use a fresh object up; the others leave it for them. */
@@ -211,6 +212,18 @@ export const CALL_BUILDERS = {
     json: { description: "unchanged" },
   }),
   "DELETE /api/experimental/mcp/servers/{id}": async ({ world }) => ({ method: "DELETE", path: `/api/experimental/mcp/servers/${await mcpServer(world)}` }),
+  "GET /api/experimental/mcp/servers/{id}/oauth2/connect": async ({ world }) => ({
+    method: "GET",
+    path: `/api/experimental/mcp/servers/${await mcpServer(world, true)}/oauth2/connect`,
+  }),
+  "GET /api/experimental/mcp/servers/{id}/oauth2/callback": async ({ world }) => ({
+    method: "GET",
+    path: `/api/experimental/mcp/servers/${await mcpServer(world, true)}/oauth2/callback?code=c&state=forged`,
+  }),
+  "POST /api/experimental/mcp/servers/{id}/oauth2/disconnect": async ({ world }) => ({
+    method: "POST",
+    path: `/api/experimental/mcp/servers/${await mcpServer(world, true)}/oauth2/disconnect`,
+  }),
 
   "GET /api/experimental/chats/config/system-prompt": () => ({ method: "GET", path: `${CHATS}/config/system-prompt` }),
   "PUT /api/experimental/chats/config/system-prompt": () => ({ method: "PUT", path: `${CHATS}/config/system-prompt`, json: { system_prompt: "" } }),

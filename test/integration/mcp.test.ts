@@ -4,6 +4,7 @@
  * (header auth required), one over stdio (a spawned script), one that is down. The mock LLM's
  * router reads each request (tools offered, tool results fed back) and scripts the next turn.
  */
+import { createServer as createHttpServer } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -21,6 +22,8 @@ const CHATS = "/api/experimental/chats";
 const SECRET = "mcp-secret-7f3a9c1e5b";
 /** Short enough that the hanging tool times out quickly, long enough for a normal call. */
 const CALL_TIMEOUT = "1500ms";
+const OAUTH_CLIENT_SECRET = "oauth-client-secret-51d0";
+const OAUTH_ACCESS_TOKEN = "oauth-access-token-9e2b";
 const STDIO_SCRIPT = path.resolve("test/fixtures/mcp-stdio-server.ts");
 
 const requestBody = z.object({
@@ -61,6 +64,41 @@ let t: TestServer;
 let owner: TestUser;
 let member: TestUser;
 let http: FixtureHttpServer;
+/** The MCP server behind OAuth 2: it takes only the access token the token endpoint issues. */
+let oauthMcp: FixtureHttpServer;
+let tokenServer: TokenServer;
+
+interface TokenServer {
+  url: string;
+  /** The form of every token request. */
+  requests: URLSearchParams[];
+  close(): Promise<void>;
+}
+
+/** A token endpoint that trades the code "good-code" (with a PKCE verifier) for the access token. */
+async function startTokenServer(): Promise<TokenServer> {
+  const requests: URLSearchParams[] = [];
+  const server = createHttpServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      const form = new URLSearchParams(body);
+      requests.push(form);
+      const ok = form.get("grant_type") === "authorization_code" && form.get("code") === "good-code" && form.get("code_verifier");
+      res.writeHead(ok ? 200 : 400, { "content-type": "application/json" });
+      res.end(JSON.stringify(ok ? { access_token: OAUTH_ACCESS_TOKEN, token_type: "bearer", expires_in: 3600 } : { error: "invalid_grant" }));
+    });
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") reject(new Error("no TCP address"));
+      else resolve(address.port);
+    });
+  });
+  return { url: `http://127.0.0.1:${port}/token`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 const ids = { http: "", stdio: "", down: "", disabled: "" };
 /** Every API response this file got, to search for the secret. */
 const responses: ApiResponse[] = [];
@@ -93,6 +131,8 @@ beforeAll(async () => {
   member = await t.createUser(owner);
   await configureAnthropicModel(t, owner, mock.baseUrls.anthropic);
   http = await startFixtureHttpServer({ requireHeader: ["x-api-key", SECRET] });
+  oauthMcp = await startFixtureHttpServer({ requireHeader: ["authorization", `Bearer ${OAUTH_ACCESS_TOKEN}`] });
+  tokenServer = await startTokenServer();
   ids.http = await createServer({
     slug: "fixhttp",
     display_name: "Fixture HTTP",
@@ -120,6 +160,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await http?.close();
+  await oauthMcp?.close();
+  await tokenServer?.close();
   await mock?.close();
 });
 beforeEach(() => {
@@ -177,6 +219,25 @@ describe("MCP server config routes", () => {
   });
 
   it("validates a chat's mcp_server_ids against enabled configs", async () => {
+    router = () => say("ok");
+    const chat = await api(member, "POST", CHATS, { content: [{ type: "text", text: "no servers yet" }], mcp_server_ids: [] });
+    expect(chat.status).toBe(201);
+    const chatId = String(field(chat.body, "id"));
+    const sent = await api(member, "POST", `${CHATS}/${chatId}/messages`, { content: [{ type: "text", text: "now with one" }], mcp_server_ids: [ids.stdio] });
+    expect(sent.status, sent.text).toBe(200);
+    expect(field((await api(member, "GET", `${CHATS}/${chatId}`)).body, "mcp_server_ids")).toEqual([ids.stdio]);
+    const refused = await api(member, "POST", `${CHATS}/${chatId}/messages`, { content: [{ type: "text", text: "bad" }], mcp_server_ids: [ids.disabled] });
+    expect(field(refused.body, "message")).toBe("One or more MCP server IDs are invalid.");
+    // Both runs end here, so their model requests cannot land in a later test's record.
+    await waitFor(
+      async () => {
+        const history = await api(member, "GET", `${CHATS}/${chatId}/messages`);
+        const queued = field(history.body, "queued_messages");
+        return (await reloadChat(t.server.database.db, chatId)).status === "waiting" && Array.isArray(queued) && queued.length === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 20, message: "member chat finished" },
+    );
+
     for (const bad of [[ids.disabled], ["00000000-0000-4000-8000-000000000000"]]) {
       const created = await api(member, "POST", CHATS, { content: [{ type: "text", text: "hi" }], mcp_server_ids: bad });
       expect(created.status).toBe(400);
@@ -246,10 +307,52 @@ describe("chats with MCP tools", () => {
     expect(http.sessionsStarted()).toBeGreaterThan(sessionsBefore);
   });
 
+  it("connects a user's account over OAuth 2, uses the token, and forgets it on disconnect", async () => {
+    const created = await createServer({
+      slug: "fixoauth",
+      display_name: "OAuth fixture",
+      url: oauthMcp.url,
+      auth_type: "oauth2",
+      oauth_client_id: "chatd-client",
+      oauth_client_secret: OAUTH_CLIENT_SECRET,
+      oauth_authorize_url: "https://idp.example.com/authorize",
+      oauth_token_url: tokenServer.url,
+      oauth_scopes: "tools",
+      enabled: true,
+    });
+    router = () => say("no token yet");
+    expect((await runChat("before connecting", [created])).assistantText).toContain("has not connected an account");
+
+    const connect = await api(owner, "GET", `${SERVERS}/${created}/oauth2/connect`);
+    expect(connect.status, connect.text).toBe(200);
+    const authorize = new URL(String(field(connect.body, "authorize_url")));
+    expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(authorize.searchParams.get("scope")).toBe("tools");
+    const state = authorize.searchParams.get("state") ?? "";
+    const callback = (query: string) => api(owner, "GET", `${SERVERS}/${created}/oauth2/callback?${query}`);
+    expect((await callback(`code=good-code&state=forged`)).status).toBe(400);
+    // Another user cannot finish the owner's connect.
+    expect((await api(member, "GET", `${SERVERS}/${created}/oauth2/callback?code=good-code&state=${encodeURIComponent(state)}`)).status).toBe(400);
+    const finished = await callback(`code=good-code&state=${encodeURIComponent(state)}`);
+    expect(finished.status, finished.text).toBe(200);
+    expect(tokenServer.requests.at(-1)?.get("code_verifier")).toBeTruthy();
+    expect(tokenServer.requests.at(-1)?.get("client_secret")).toBe(OAUTH_CLIENT_SECRET);
+
+    router = (turn) => (turn.step === 0 ? calls(["fixoauth__echo", { text: "with a token" }]) : say("done"));
+    expect((await runChat("with the token", [created])).results).toEqual([expect.objectContaining({ result: { output: "echo: with a token" } })]);
+    expect(oauthMcp.seenHeaders.some((headers) => headers.authorization === `Bearer ${OAUTH_ACCESS_TOKEN}`)).toBe(true);
+
+    expect((await api(owner, "POST", `${SERVERS}/${created}/oauth2/disconnect`)).status).toBe(204);
+    router = () => say("token gone");
+    expect((await runChat("after disconnecting", [created])).assistantText).toContain("has not connected an account");
+  });
+
   it("never shows the header secret in a response or a log line", async () => {
     const messages = await api(owner, "GET", `${SERVERS}`);
     expect(messages.status).toBe(200);
-    for (const response of responses) expect(response.text).not.toContain(SECRET);
-    expect(t.logs.filter((line) => line.includes(SECRET))).toEqual([]);
+    for (const secret of [SECRET, OAUTH_CLIENT_SECRET, OAUTH_ACCESS_TOKEN]) {
+      for (const response of responses) expect(response.text).not.toContain(secret);
+      expect(t.logs.filter((line) => line.includes(secret))).toEqual([]);
+    }
   });
 });

@@ -3,9 +3,9 @@
  * server configs and see every one; members list and read the enabled ones, without any field
  * that may carry a secret. Secrets are sealed at rest and never returned (`has_*` instead).
  */
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { mcpServerConfigs } from "../../db/schema/index.js";
+import { mcpServerConfigs, mcpServerUserTokens } from "../../db/schema/index.js";
 import { uniqueViolation } from "../../db/errors.js";
 import { can } from "../../rbac/policy.js";
 import { configProblem, toAdminResponse, toMemberResponse, type McpServerRow } from "../../mcp/config.js";
@@ -22,6 +22,7 @@ import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { assertDeploymentConfig } from "./llm-providers.js";
+import { authorizeUrl, exchangeCode, OAuthExchangeError, openState, redirectUriFor } from "../../mcp/oauth.js";
 
 export const MCP_SERVERS_PATH = "/api/experimental/mcp/servers";
 const NOT_FOUND = "MCP server config not found.";
@@ -194,6 +195,8 @@ export function registerMcpServerRoutes(routes: RouteRegistry, services: ApiServ
     },
   });
 
+  registerOAuthRoutes(routes, services);
+
   routes.add({
     ...common,
     method: "delete",
@@ -209,6 +212,96 @@ export function registerMcpServerRoutes(routes: RouteRegistry, services: ApiServ
         .where(eq(mcpServerConfigs.id, parseServerId(params.id)))
         .returning({ id: mcpServerConfigs.id });
       if (removed.length === 0) throw notFound(NOT_FOUND);
+    },
+  });
+}
+
+/** An enabled oauth2 server the caller may use; anything else answers like a missing one. */
+async function oauthServer(services: ApiServices, raw: string): Promise<McpServerRow> {
+  const [row] = await services.database.db.select().from(mcpServerConfigs).where(eq(mcpServerConfigs.id, parseServerId(raw)));
+  if (!row || !row.enabled) throw notFound(NOT_FOUND);
+  if (row.authType !== "oauth2") throw badRequest("This MCP server does not use OAuth 2.");
+  return row;
+}
+
+/**
+ * Per-user OAuth 2 (authorization code + PKCE): `connect` gives the URL to send the browser to,
+ * the provider sends it back to `callback` (the same logged-in user), and `disconnect` forgets
+ * the user's token. The redirect URI is this server's own origin, as the browser reached it.
+ */
+function registerOAuthRoutes(routes: RouteRegistry, services: ApiServices): void {
+  const { db } = services.database;
+  const { cipher } = services;
+  const common = { tags: ["MCP servers"], auth: "user" as const, body: none };
+  const origin = (url: string) => new URL(url).origin;
+
+  routes.add({
+    ...common,
+    method: "get",
+    path: `${MCP_SERVERS_PATH}/:id/oauth2/connect`,
+    summary: "Start connecting the caller's account to an OAuth 2 MCP server: the URL to open",
+    params: serverParams,
+    query: none,
+    status: 200,
+    response: z.object({ authorize_url: z.string() }).meta({ id: "MCPServerOAuthConnect" }),
+    handler: async ({ c, params }) => {
+      const actor = requireActor(c);
+      const row = await oauthServer(services, params.id);
+      return { authorize_url: authorizeUrl(cipher, row, actor.user.id, redirectUriFor(origin(c.req.url), row.id)) };
+    },
+  });
+
+  routes.add({
+    ...common,
+    method: "get",
+    path: `${MCP_SERVERS_PATH}/:id/oauth2/callback`,
+    summary: "Finish connecting: trade the provider's code for the caller's token (stored sealed)",
+    params: serverParams,
+    query: z.object({ code: z.string().max(4096).optional(), state: z.string().max(8192).optional(), error: z.string().max(256).optional() }),
+    status: 200,
+    response: z.object({ connected: z.boolean() }).meta({ id: "MCPServerOAuthCallback" }),
+    handler: async ({ c, params, query }) => {
+      const actor = requireActor(c);
+      const row = await oauthServer(services, params.id);
+      if (query.error) throw badRequest("The OAuth 2 provider refused the connection.", query.error);
+      const state = query.state ? openState(cipher, query.state, row.id, actor.user.id) : undefined;
+      if (!state || !query.code) throw badRequest("Invalid or expired OAuth 2 state.");
+      let tokens;
+      try {
+        tokens = await exchangeCode(cipher, row, query.code, state.verifier, redirectUriFor(origin(c.req.url), row.id));
+      } catch (error) {
+        if (error instanceof OAuthExchangeError) throw badRequest("Connecting the MCP server failed.", error.message);
+        throw error;
+      }
+      const values = {
+        accessTokenSealed: cipher.seal(tokens.accessToken),
+        refreshTokenSealed: tokens.refreshToken === "" ? "" : cipher.seal(tokens.refreshToken),
+        tokenType: tokens.tokenType,
+        expiresAt: tokens.expiresAt,
+        updatedAt: new Date(),
+      };
+      await db
+        .insert(mcpServerUserTokens)
+        .values({ serverId: row.id, userId: actor.user.id, ...values })
+        .onConflictDoUpdate({ target: [mcpServerUserTokens.serverId, mcpServerUserTokens.userId], set: values });
+      return { connected: true };
+    },
+  });
+
+  routes.add({
+    ...common,
+    method: "post",
+    path: `${MCP_SERVERS_PATH}/:id/oauth2/disconnect`,
+    summary: "Forget the caller's OAuth 2 token for an MCP server (none stored is not an error)",
+    params: serverParams,
+    query: none,
+    status: 204,
+    handler: async ({ c, params }) => {
+      const actor = requireActor(c);
+      const id = parseServerId(params.id);
+      const [row] = await db.select({ id: mcpServerConfigs.id }).from(mcpServerConfigs).where(eq(mcpServerConfigs.id, id));
+      if (!row) throw notFound(NOT_FOUND);
+      await db.delete(mcpServerUserTokens).where(and(eq(mcpServerUserTokens.serverId, id), eq(mcpServerUserTokens.userId, actor.user.id)));
     },
   });
 }
