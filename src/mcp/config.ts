@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Queryable } from "../db/client.js";
 import { mcpServerConfigs, mcpServerUserTokens } from "../db/schema/index.js";
 import type { SecretCipher } from "../secrets/cipher.js";
+import { OAuthExchangeError, refreshTokens, tokenColumns } from "./oauth.js";
 import { MCP_AUTH_TYPES, MCP_AVAILABILITIES, MCP_TRANSPORTS, type McpServerResponse } from "../sdk/schemas/mcp.js";
 
 export type McpServerRow = typeof mcpServerConfigs.$inferSelect;
@@ -16,6 +17,18 @@ export type McpTransport = (typeof MCP_TRANSPORTS)[number];
 
 /** A sealed custom-headers value opens to this: header name → value. */
 const headersObject = z.record(z.string(), z.string());
+
+/** The custom headers sealed in `sealed`; {} when the stored value is not a header object. */
+function openHeaders(cipher: SecretCipher, sealed: string): Record<string, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(cipher.open(sealed));
+  } catch {
+    return {};
+  }
+  const parsed = headersObject.safeParse(raw);
+  return parsed.success ? parsed.data : {};
+}
 
 /** The config as it would be stored, checked as a whole; returns the first problem, if any. */
 export function configProblem(row: {
@@ -67,8 +80,7 @@ function oneOf<T extends string>(values: readonly T[], value: string, fallback: 
 /** Header names only: which headers are set is configuration, their values are secrets. */
 function customHeaderNames(row: McpServerRow, cipher: SecretCipher): string[] {
   if (row.customHeadersSealed === "") return [];
-  const parsed = headersObject.safeParse(JSON.parse(cipher.open(row.customHeadersSealed)));
-  return parsed.success ? Object.keys(parsed.data).sort() : [];
+  return Object.keys(openHeaders(cipher, row.customHeadersSealed)).sort();
 }
 
 /** What a member sees: nothing that may carry or point at a secret. */
@@ -167,15 +179,15 @@ export async function specsForChat(
     if (row.authType === "api_key" && row.apiKeyHeader && row.apiKeySealed !== "") {
       headers[row.apiKeyHeader] = cipher.open(row.apiKeySealed);
     } else if (row.authType === "custom_headers" && row.customHeadersSealed !== "") {
-      const parsed = headersObject.safeParse(JSON.parse(cipher.open(row.customHeadersSealed)));
-      if (parsed.success) Object.assign(headers, parsed.data);
+      Object.assign(headers, openHeaders(cipher, row.customHeadersSealed));
     } else if (row.authType === "oauth2") {
-      const token = tokens.find((candidate) => candidate.serverId === row.id);
-      if (!token || (token.expiresAt !== null && token.expiresAt.getTime() <= Date.now())) {
-        problems.push({ slug: row.slug, displayName: row.displayName, reason: "the chat owner has not connected an account (OAuth 2) to it" });
+      const stored = tokens.find((candidate) => candidate.serverId === row.id);
+      const token = stored ? await freshToken(q, cipher, row, stored) : undefined;
+      if (!token) {
+        problems.push({ slug: row.slug, displayName: row.displayName, reason: "the chat owner has not connected an account (OAuth 2) to it, or its token expired" });
         continue;
       }
-      headers.Authorization = `${token.tokenType || "Bearer"} ${cipher.open(token.accessTokenSealed)}`;
+      headers.Authorization = `${token.tokenType} ${token.accessToken}`;
       poolKey = `${row.id}:${ownerId}`;
     }
     const fingerprint = createHash("sha256")
@@ -197,6 +209,36 @@ export async function specsForChat(
     });
   }
   return { specs, problems };
+}
+
+/** Refresh this long before expiry, so a token does not expire in the middle of a run's first call. */
+const TOKEN_REFRESH_MARGIN_MS = 60_000;
+
+/**
+ * The owner's usable token: the stored one while it is valid, else one refreshed with the stored
+ * refresh token (and stored again); undefined when neither works.
+ */
+async function freshToken(
+  q: Queryable,
+  cipher: SecretCipher,
+  row: McpServerRow,
+  stored: typeof mcpServerUserTokens.$inferSelect,
+): Promise<{ tokenType: string; accessToken: string } | undefined> {
+  if (stored.expiresAt === null || stored.expiresAt.getTime() - TOKEN_REFRESH_MARGIN_MS > Date.now()) {
+    return { tokenType: stored.tokenType || "Bearer", accessToken: cipher.open(stored.accessTokenSealed) };
+  }
+  if (stored.refreshTokenSealed === "") return undefined;
+  try {
+    const tokens = await refreshTokens(cipher, row, cipher.open(stored.refreshTokenSealed));
+    await q
+      .update(mcpServerUserTokens)
+      .set(tokenColumns(cipher, tokens))
+      .where(and(eq(mcpServerUserTokens.serverId, stored.serverId), eq(mcpServerUserTokens.userId, stored.userId)));
+    return { tokenType: tokens.tokenType, accessToken: tokens.accessToken };
+  } catch (error) {
+    if (error instanceof OAuthExchangeError) return undefined;
+    throw error;
+  }
 }
 
 /** behavior.md section 6: an allow-list, when set, wins; otherwise the deny-list removes. */

@@ -64,7 +64,7 @@ export function openState(cipher: SecretCipher, sealed: string, serverId: string
 export class OAuthExchangeError extends Error {}
 
 /** Trades the code for tokens at the server's token URL. */
-export async function exchangeCode(
+export function exchangeCode(
   cipher: SecretCipher,
   row: McpServerRow,
   code: string,
@@ -72,7 +72,17 @@ export async function exchangeCode(
   redirectUri: string,
   now = Date.now(),
 ): Promise<OAuthTokens> {
-  const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: row.oauthClientId ?? "", code_verifier: verifier });
+  return tokenRequest(cipher, row, { grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier }, now);
+}
+
+/** New tokens for an expired access token; a provider that does not rotate keeps the old refresh token. */
+export async function refreshTokens(cipher: SecretCipher, row: McpServerRow, refreshToken: string, now = Date.now()): Promise<OAuthTokens> {
+  const tokens = await tokenRequest(cipher, row, { grant_type: "refresh_token", refresh_token: refreshToken }, now);
+  return tokens.refreshToken === "" ? { ...tokens, refreshToken } : tokens;
+}
+
+async function tokenRequest(cipher: SecretCipher, row: McpServerRow, grant: Record<string, string>, now: number): Promise<OAuthTokens> {
+  const form = new URLSearchParams({ ...grant, client_id: row.oauthClientId ?? "" });
   if (row.oauthClientSecretSealed !== "") form.set("client_secret", cipher.open(row.oauthClientSecretSealed));
   let response: Response;
   try {
@@ -96,5 +106,16 @@ export async function exchangeCode(
     tokenType: tokens.token_type && tokens.token_type.toLowerCase() !== "bearer" ? tokens.token_type : "Bearer",
     refreshToken: tokens.refresh_token ?? "",
     expiresAt: tokens.expires_in === undefined ? null : new Date(now + tokens.expires_in * 1000),
+  };
+}
+
+/** The columns a token row stores for `tokens`, sealed. */
+export function tokenColumns(cipher: SecretCipher, tokens: OAuthTokens) {
+  return {
+    accessTokenSealed: cipher.seal(tokens.accessToken),
+    refreshTokenSealed: tokens.refreshToken === "" ? "" : cipher.seal(tokens.refreshToken),
+    tokenType: tokens.tokenType,
+    expiresAt: tokens.expiresAt,
+    updatedAt: new Date(),
   };
 }

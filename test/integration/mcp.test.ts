@@ -8,7 +8,9 @@ import { createServer as createHttpServer } from "node:http";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { eq } from "drizzle-orm";
 import { messageParts } from "../../src/chats/store.js";
+import { mcpServerUserTokens } from "../../src/db/schema/index.js";
 import { startMockLlm, type MockLlm, type MockTurn, type RecordedRequest } from "../../src/llm/mock/index.js";
 import type { ChatMessagePart } from "../../src/sdk/schemas/parts.js";
 import { configureAnthropicModel, field, startTestServer, type ApiResponse, type TestServer, type TestUser } from "../helpers/server.js";
@@ -24,6 +26,7 @@ const SECRET = "mcp-secret-7f3a9c1e5b";
 const CALL_TIMEOUT = "1500ms";
 const OAUTH_CLIENT_SECRET = "oauth-client-secret-51d0";
 const OAUTH_ACCESS_TOKEN = "oauth-access-token-9e2b";
+const OAUTH_REFRESH_TOKEN = "oauth-refresh-token-77c1";
 const STDIO_SCRIPT = path.resolve("test/fixtures/mcp-stdio-server.ts");
 
 const requestBody = z.object({
@@ -84,9 +87,11 @@ async function startTokenServer(): Promise<TokenServer> {
     req.on("end", () => {
       const form = new URLSearchParams(body);
       requests.push(form);
-      const ok = form.get("grant_type") === "authorization_code" && form.get("code") === "good-code" && form.get("code_verifier");
-      res.writeHead(ok ? 200 : 400, { "content-type": "application/json" });
-      res.end(JSON.stringify(ok ? { access_token: OAUTH_ACCESS_TOKEN, token_type: "bearer", expires_in: 3600 } : { error: "invalid_grant" }));
+      const code = form.get("grant_type") === "authorization_code" && form.get("code") === "good-code" && form.get("code_verifier");
+      const refresh = form.get("grant_type") === "refresh_token" && form.get("refresh_token") === OAUTH_REFRESH_TOKEN;
+      res.writeHead(code || refresh ? 200 : 400, { "content-type": "application/json" });
+      const tokens = { access_token: OAUTH_ACCESS_TOKEN, token_type: "bearer", expires_in: 3600, ...(code ? { refresh_token: OAUTH_REFRESH_TOKEN } : {}) };
+      res.end(JSON.stringify(code || refresh ? tokens : { error: "invalid_grant" }));
     });
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -342,6 +347,12 @@ describe("chats with MCP tools", () => {
     expect((await runChat("with the token", [created])).results).toEqual([expect.objectContaining({ result: { output: "echo: with a token" } })]);
     expect(oauthMcp.seenHeaders.some((headers) => headers.authorization === `Bearer ${OAUTH_ACCESS_TOKEN}`)).toBe(true);
 
+    // An expired token is refreshed with the stored refresh token before the run connects.
+    await t.server.database.db.update(mcpServerUserTokens).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(mcpServerUserTokens.serverId, created));
+    router = (turn) => (turn.step === 0 ? calls(["fixoauth__echo", { text: "refreshed" }]) : say("done"));
+    expect((await runChat("after expiry", [created])).results).toEqual([expect.objectContaining({ result: { output: "echo: refreshed" } })]);
+    expect(tokenServer.requests.at(-1)?.get("grant_type")).toBe("refresh_token");
+
     expect((await api(owner, "POST", `${SERVERS}/${created}/oauth2/disconnect`)).status).toBe(204);
     router = () => say("token gone");
     expect((await runChat("after disconnecting", [created])).assistantText).toContain("has not connected an account");
@@ -350,7 +361,7 @@ describe("chats with MCP tools", () => {
   it("never shows the header secret in a response or a log line", async () => {
     const messages = await api(owner, "GET", `${SERVERS}`);
     expect(messages.status).toBe(200);
-    for (const secret of [SECRET, OAUTH_CLIENT_SECRET, OAUTH_ACCESS_TOKEN]) {
+    for (const secret of [SECRET, OAUTH_CLIENT_SECRET, OAUTH_ACCESS_TOKEN, OAUTH_REFRESH_TOKEN]) {
       for (const response of responses) expect(response.text).not.toContain(secret);
       expect(t.logs.filter((line) => line.includes(secret))).toEqual([]);
     }

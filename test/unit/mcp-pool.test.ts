@@ -8,6 +8,8 @@ import { createLogger } from "../../src/observability/logger.js";
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, McpPool, redactedError } from "../../src/mcp/pool.js";
 import { mcpToolName, toToolOutput } from "../../src/mcp/tools.js";
 import { toolPermitted, type McpServerSpec } from "../../src/mcp/config.js";
+import { startFixtureHttpServer } from "../fixtures/mcp-http-server.js";
+import { waitFor } from "../helpers/wait.js";
 
 const spec = (overrides: Partial<McpServerSpec> = {}): McpServerSpec => ({
   id: "11111111-1111-4111-8111-111111111111",
@@ -49,6 +51,22 @@ describe("MCP back-off", () => {
       expect(first && !first.ok ? first.reason : "").toContain("next attempt in");
     } finally {
       await pool.close();
+    }
+  });
+
+  it("closes an idle connection and opens a new one when asked again", async () => {
+    const fixture = await startFixtureHttpServer();
+    const pool = new McpPool({ log: createLogger({ level: "silent" }), idleTimeoutMs: 200 });
+    try {
+      const live = spec({ url: fixture.url, headers: {}, poolKey: "live" });
+      expect((await pool.listTools(live)).ok).toBe(true);
+      expect(pool.connectedCount()).toBe(1);
+      await waitFor(() => pool.connectedCount() === 0, { timeoutMs: 5_000, message: "idle connection closed" });
+      expect((await pool.listTools(live)).ok).toBe(true);
+      expect(fixture.sessionsStarted()).toBe(2);
+    } finally {
+      await pool.close();
+      await fixture.close();
     }
   });
 

@@ -22,7 +22,7 @@ import { requireActor, type Actor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
 import type { ApiServices } from "../services.js";
 import { assertDeploymentConfig } from "./llm-providers.js";
-import { authorizeUrl, exchangeCode, OAuthExchangeError, openState, redirectUriFor } from "../../mcp/oauth.js";
+import { authorizeUrl, exchangeCode, OAuthExchangeError, openState, redirectUriFor, tokenColumns } from "../../mcp/oauth.js";
 
 export const MCP_SERVERS_PATH = "/api/experimental/mcp/servers";
 const NOT_FOUND = "MCP server config not found.";
@@ -266,20 +266,11 @@ function registerOAuthRoutes(routes: RouteRegistry, services: ApiServices): void
       if (query.error) throw badRequest("The OAuth 2 provider refused the connection.", query.error);
       const state = query.state ? openState(cipher, query.state, row.id, actor.user.id) : undefined;
       if (!state || !query.code) throw badRequest("Invalid or expired OAuth 2 state.");
-      let tokens;
-      try {
-        tokens = await exchangeCode(cipher, row, query.code, state.verifier, redirectUriFor(origin(c.req.url), row.id));
-      } catch (error) {
+      const tokens = await exchangeCode(cipher, row, query.code, state.verifier, redirectUriFor(origin(c.req.url), row.id)).catch((error: unknown) => {
         if (error instanceof OAuthExchangeError) throw badRequest("Connecting the MCP server failed.", error.message);
         throw error;
-      }
-      const values = {
-        accessTokenSealed: cipher.seal(tokens.accessToken),
-        refreshTokenSealed: tokens.refreshToken === "" ? "" : cipher.seal(tokens.refreshToken),
-        tokenType: tokens.tokenType,
-        expiresAt: tokens.expiresAt,
-        updatedAt: new Date(),
-      };
+      });
+      const values = tokenColumns(cipher, tokens);
       await db
         .insert(mcpServerUserTokens)
         .values({ serverId: row.id, userId: actor.user.id, ...values })
