@@ -117,7 +117,8 @@ export class ChatDaemon {
         hints: this.hints,
         hub: this.hub,
         tools: this.tools,
-        log: this.options.log,
+        log: control.log ?? this.options.log,
+        ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
         ...(this.options.mcp ? { dynamicTools: this.#mcpTools(this.options.mcp) } : {}),
         ...(this.options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: this.options.retryBaseDelayMs }),
         prompt: {

@@ -12,6 +12,7 @@
  *   finishes as it begins, and a run stopped mid-tool all end as `pending`, never waiting/error.
  * - An exception escaping a run ends the chat in `error` with "chat processing panicked: …".
  */
+import { randomUUID } from "node:crypto";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../observability/logger.js";
 import type { Pubsub } from "../pubsub/pubsub.js";
@@ -38,8 +39,11 @@ export interface WorkerSettings {
  */
 export type RunFinishedListener = (run: { chat: ChatRow; interrupted: boolean }) => void;
 
-/** Runs one acquired chat to its end; the worker owns status writes around it. */
-export type ChatRunner = (chat: ChatRow, control: { signal: AbortSignal; cause(): StopCause; lease: Lease }) => Promise<RunEnd>;
+/**
+ * Runs one acquired chat to its end; the worker owns status writes around it. `log` is the run's
+ * logger, whose every line carries chat_id and run_id.
+ */
+export type ChatRunner = (chat: ChatRow, control: { signal: AbortSignal; cause(): StopCause; lease: Lease; log: Logger }) => Promise<RunEnd>;
 
 interface ActiveRun {
   controller: AbortController;
@@ -167,6 +171,8 @@ export class ChatWorker {
 
   async #supervise(chat: ChatRow, lease: Lease, run: ActiveRun, stop: (cause: StopCause) => void): Promise<void> {
     const { deps } = this;
+    // One id per run, on every line the run logs, so one run's lines can be found among many.
+    const log = deps.log.child({ chat_id: chat.id, run_id: randomUUID() });
     let unsubscribe: (() => Promise<void>) | undefined;
     const startedAt = performance.now();
     let sawOutput = false;
@@ -187,33 +193,33 @@ export class ChatWorker {
           this.#metrics.leaseLost();
           stop("interrupt");
         })
-        .catch((error: unknown) => deps.log.warn({ err: error, chat_id: chat.id }, "chat heartbeat failed"));
+        .catch((error: unknown) => log.warn({ err: error }, "chat heartbeat failed"));
     }, deps.settings.heartbeatIntervalMs);
     let outcome: RunOutcome;
     try {
-      unsubscribe = await this.#watchControl(chat, stop);
+      unsubscribe = await this.#watchControl(chat, stop, log);
       // A stop that landed between the acquire and the subscription was not seen as a hint:
       // one heartbeat now tells whether the lease is still ours.
       if (!(await heartbeatChat(deps.db, chat.id, lease))) stop("interrupt");
-      const end = await deps.runner(chat, { signal: run.controller.signal, cause: () => run.cause ?? "interrupt", lease });
+      const end = await deps.runner(chat, { signal: run.controller.signal, cause: () => run.cause ?? "interrupt", lease, log });
       outcome = this.#outcomeOf(end);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      deps.log.error({ err: error, chat_id: chat.id }, "chat run threw");
+      log.error({ err: error }, "chat run threw");
       outcome = this.#stopping ? { status: "pending", reason: "shutdown" } : { status: "error", error: `chat processing panicked: ${reason}` };
     } finally {
       clearInterval(heartbeat);
       unwatchParts();
     }
     await unsubscribe?.().catch(() => undefined);
-    await this.#finish(chat, lease, outcome);
+    await this.#finish(chat, lease, outcome, log);
   }
 
   /**
    * Stops the run when the chat's hints say it was stopped, edited or taken over. If pubsub is
    * down the run goes on: the heartbeat still notices a lost lease within one interval.
    */
-  async #watchControl(chat: ChatRow, stop: (cause: StopCause) => void): Promise<(() => Promise<void>) | undefined> {
+  async #watchControl(chat: ChatRow, stop: (cause: StopCause) => void, log: Logger): Promise<(() => Promise<void>) | undefined> {
     const { deps } = this;
     try {
       return await deps.pubsub.subscribe(streamChannel(chat.id), (message) => {
@@ -228,7 +234,7 @@ export class ChatWorker {
         }
       });
     } catch (error) {
-      deps.log.warn({ err: error, chat_id: chat.id }, "cannot watch the chat's hints; relying on the heartbeat");
+      log.warn({ err: error }, "cannot watch the chat's hints; relying on the heartbeat");
       return undefined;
     }
   }
@@ -240,7 +246,7 @@ export class ChatWorker {
     return { status: "waiting" };
   }
 
-  async #finish(chat: ChatRow, lease: Lease, outcome: RunOutcome): Promise<void> {
+  async #finish(chat: ChatRow, lease: Lease, outcome: RunOutcome, log: Logger = this.deps.log.child({ chat_id: chat.id })): Promise<void> {
     try {
       const result = await finishRun(this.deps.db, this.deps.hints, { chatId: chat.id, lease, outcome });
       this.#metrics.terminalStatus(result.finished ? terminalOf(result.status) : "lost");
@@ -250,7 +256,7 @@ export class ChatWorker {
       }
       if (result.finished) this.deps.onRunFinished?.({ chat: result.chat, interrupted: result.interrupted });
     } catch (error) {
-      this.deps.log.error({ err: error, chat_id: chat.id }, "finishing a chat run failed; stale recovery will hand it back");
+      log.error({ err: error }, "finishing a chat run failed; stale recovery will hand it back");
     }
   }
 

@@ -21,6 +21,7 @@ import type { ResolvedModel } from "../../llm/resolve.js";
 import { describeError, withRetry } from "../../llm/retry.js";
 import { normalizeUsage } from "../../llm/usage.js";
 import { capOutput, type ChatTool } from "../tools/registry.js";
+import { NO_CHAT_METRICS, type ChatMetrics } from "../../observability/chat-metrics.js";
 import { streamStep, type LocalToolCall, type StepOutput } from "./step.js";
 import { compactIfNeeded } from "./compact.js";
 import { endsWithAnswer, loadHistory } from "./history.js";
@@ -52,6 +53,7 @@ async function runTools(
   chat: ChatRow,
   calls: readonly LocalToolCall[],
   signal: AbortSignal,
+  metrics: ChatMetrics,
 ): Promise<ChatMessagePart[]> {
   // Concurrently, one promise per call; results are reported in call order once all are done.
   return Promise.all(
@@ -61,13 +63,19 @@ async function runTools(
       // older run) gets the same answer as an unknown one.
       const tool = offered.get(call.name);
       if (!tool) return { ...base, result: { error: `Tool not found: ${call.name}` }, is_error: true };
+      // Only offered tools are measured: a name the model invented must not become a metric label.
+      const started = performance.now();
+      const measured = (part: ChatMessagePart): ChatMessagePart => {
+        metrics.toolCall(tool.name, (performance.now() - started) / 1000, part.is_error === true);
+        return part;
+      };
       try {
         const output = await tool.execute(call.input, { chatId: chat.id, ownerId: chat.ownerId, signal });
-        if (signal.aborted) return { ...base, result: { error: INTERRUPTED_RESULT }, is_error: true };
-        return { ...base, result: capOutput(output.result, tool.outputCapBytes), ...(output.isError ? { is_error: true } : {}) };
+        if (signal.aborted) return measured({ ...base, result: { error: INTERRUPTED_RESULT }, is_error: true });
+        return measured({ ...base, result: capOutput(output.result, tool.outputCapBytes), ...(output.isError ? { is_error: true } : {}) });
       } catch (error) {
-        if (signal.aborted) return { ...base, result: { error: INTERRUPTED_RESULT }, is_error: true };
-        return { ...base, result: { error: `tool failed: ${describeError(error)}` }, is_error: true };
+        if (signal.aborted) return measured({ ...base, result: { error: INTERRUPTED_RESULT }, is_error: true });
+        return measured({ ...base, result: { error: `tool failed: ${describeError(error)}` }, is_error: true });
       }
     }),
   );
@@ -113,6 +121,7 @@ function stepContextLimit(resolved: ResolvedModel, step: StepOutput): number | n
 
 /** Runs the chat until the model stops calling tools, or the run is stopped. */
 export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved: ResolvedModel, control: RunControl): Promise<RunEnd> {
+  const metrics = deps.metrics ?? NO_CHAT_METRICS;
   const offered = await deps.tools.offerFor(chat);
   const dynamic = deps.dynamicTools ? await deps.dynamicTools(chat) : { tools: [], notices: [] };
   for (const tool of dynamic.tools) if (!offered.has(tool.name)) offered.set(tool.name, tool);
@@ -158,14 +167,16 @@ export async function runChatLoop(deps: RunDependencies, chat: ChatRow, resolved
     }
     if (step.aborted || control.signal.aborted) return stopped(deps, chat, control, step);
 
-    const results = await runTools(offered, chat, step.localCalls, control.signal);
+    const results = await runTools(offered, chat, step.localCalls, control.signal, metrics);
     if (control.signal.aborted) return stopped(deps, chat, control, step, results);
     for (const result of results) deps.hub.publishPart(chat.id, "tool", result);
 
+    const stepMs = performance.now() - started;
+    metrics.stepDuration(stepMs / 1000);
     const persisted = await persistStep(deps.db, deps.hints, {
       chatId: chat.id,
       lease: control.lease,
-      messages: stepMessages(resolved, withNotice(step, notice), results, Math.round(performance.now() - started)),
+      messages: stepMessages(resolved, withNotice(step, notice), results, Math.round(stepMs)),
     });
     notice = undefined;
     deps.hub.clearParts(chat.id);

@@ -7,6 +7,7 @@ import type { ModelMessage } from "ai";
 import type { Database } from "../../db/client.js";
 import type { ChatHints } from "../../chats/hints.js";
 import type { Logger } from "../../observability/logger.js";
+import type { ChatMetrics } from "../../observability/chat-metrics.js";
 import type { Lease } from "../../chats/state.js";
 import type { ChatRow } from "../../chats/store.js";
 import type { ChatEventHub } from "../events.js";
@@ -45,6 +46,8 @@ export interface RunDependencies {
   /** Base of the retry backoff (tests shorten it). */
   retryBaseDelayMs?: number;
   log?: Logger;
+  /** Step and tool-call durations go here (observability/chat-metrics.ts). */
+  metrics?: ChatMetrics;
 }
 
 export interface RunControl {
@@ -53,5 +56,7 @@ export interface RunControl {
   lease: Lease;
   /** Why the signal was aborted; read only after it is. */
   cause(): StopCause;
+  /** The run's logger: every line carries chat_id and run_id. */
+  log?: Logger;
 }
 
