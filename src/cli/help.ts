@@ -21,7 +21,12 @@ const SERVER_FLAGS = `Flags (or environment variables):
   --chat-acquire-batch-size n     CHATD_CHAT_ACQUIRE_BATCH_SIZE (10)
   --chat-heartbeat-interval d     CHATD_CHAT_HEARTBEAT_INTERVAL (30s)
   --chat-stale-after d            CHATD_CHAT_STALE_AFTER (5m)
-  --max-running-chats n           CHATD_MAX_RUNNING_CHATS (0 = no limit)`;
+  --max-running-chats n           CHATD_MAX_RUNNING_CHATS (0 = no limit)
+  --github-api-url url            CHATD_GITHUB_API_URL (https://api.github.com; GitHub Enterprise)
+  --gitsync-interval d            CHATD_GITSYNC_INTERVAL (10s; 0 turns PR status refresh off)
+  --mcp-connect-timeout d         CHATD_MCP_CONNECT_TIMEOUT (10s)
+  --mcp-call-timeout d            CHATD_MCP_CALL_TIMEOUT (60s)
+  --mcp-idle-timeout d            CHATD_MCP_IDLE_TIMEOUT (5m)`;
 
 export const MAIN_HELP = `chatd: a self-hosted server where a team runs AI coding agents
 
