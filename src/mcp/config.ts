@@ -12,7 +12,8 @@ import type { SecretCipher } from "../secrets/cipher.js";
 import { OAuthExchangeError, refreshTokens, tokenColumns } from "./oauth.js";
 import { MCP_AUTH_TYPES, MCP_AVAILABILITIES, MCP_TRANSPORTS, type McpServerResponse } from "../sdk/schemas/mcp.js";
 
-export type McpServerRow = typeof mcpServerConfigs.$inferSelect;
+export type { McpServerRow } from "./row.js";
+import type { McpServerRow } from "./row.js";
 export type McpTransport = (typeof MCP_TRANSPORTS)[number];
 
 /** A sealed custom-headers value opens to this: header name → value. */

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { SecretCipher } from "../secrets/cipher.js";
-import type { McpServerRow } from "./config.js";
+import type { McpServerRow } from "./row.js";
 
 /** A started connect must be finished within this; older states are refused. */
 export const OAUTH_STATE_TTL_MS = 10 * 60_000;

@@ -29,7 +29,10 @@ describe.runIf(postgres)("chaos, short", () => {
       console.log(describeFigures("chaos (short)", figures));
       expect(figures.problems).toEqual([]);
       expect(figures.finished).toBe(30);
-      expect(figures.kills).toBe(2);
+      // Kills are timed, so on a fast run the chats may all finish before the second one; what
+      // matters is that kills happened and orphaned chats that were then recovered exactly once.
+      expect(figures.kills).toBeGreaterThanOrEqual(1);
+      expect(figures.kills).toBeLessThanOrEqual(2);
       // A kill that orphaned nothing tested nothing.
       expect(figures.orphaned).toBeGreaterThan(0);
       expect(figures.reacquisitions).toBe(figures.orphaned);
