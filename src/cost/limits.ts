@@ -111,17 +111,24 @@ export async function spendBetween(q: Queryable, userId: string, start: Date, en
   return Number(row?.spent ?? 0);
 }
 
-export async function usageLimitStatus(q: Queryable, userId: string, now = new Date()): Promise<ChatUsageLimitStatus> {
+/** The limit that applies now, its period's bounds and what was spent in it; undefined while off. */
+async function currentPeriod(q: Queryable, userId: string, now: Date): Promise<{ limit: EffectiveLimit; start: Date; end: Date; spent: number } | undefined> {
   const limit = await effectiveLimit(q, userId);
-  if (!limit) return { is_limited: false, current_spend: 0 };
+  if (!limit) return undefined;
   const bounds = periodBounds(limit.period, now);
+  return { limit, ...bounds, spent: await spendBetween(q, userId, bounds.start, bounds.end) };
+}
+
+export async function usageLimitStatus(q: Queryable, userId: string, now = new Date()): Promise<ChatUsageLimitStatus> {
+  const current = await currentPeriod(q, userId, now);
+  if (!current) return { is_limited: false, current_spend: 0 };
   return {
     is_limited: true,
-    period: limit.period,
-    spend_limit_micros: limit.limitMicros,
-    current_spend: await spendBetween(q, userId, bounds.start, bounds.end),
-    period_start: bounds.start.toISOString(),
-    period_end: bounds.end.toISOString(),
+    period: current.limit.period,
+    spend_limit_micros: current.limit.limitMicros,
+    current_spend: current.spent,
+    period_start: current.start.toISOString(),
+    period_end: current.end.toISOString(),
   };
 }
 
@@ -133,9 +140,7 @@ export interface LimitExceeded {
 
 /** Whether `userId` is over their limit now; undefined when under it or when limits are off. */
 export async function exceededLimit(q: Queryable, userId: string, now = new Date()): Promise<LimitExceeded | undefined> {
-  const limit = await effectiveLimit(q, userId);
-  if (!limit) return undefined;
-  const bounds = periodBounds(limit.period, now);
-  const spent = await spendBetween(q, userId, bounds.start, bounds.end);
-  return spent >= limit.limitMicros ? { spentMicros: spent, limitMicros: limit.limitMicros, resetsAt: bounds.end } : undefined;
+  const current = await currentPeriod(q, userId, now);
+  if (!current || current.spent < current.limit.limitMicros) return undefined;
+  return { spentMicros: current.spent, limitMicros: current.limit.limitMicros, resetsAt: current.end };
 }

@@ -6,7 +6,7 @@
 import { can } from "../../rbac/policy.js";
 import { findUserByRef } from "../../users/users.js";
 import { costByUser, costSummary, type CostWindow } from "../../cost/summary.js";
-import { readLimitSettings, usageLimitStatus } from "../../cost/limits.js";
+import { usageLimitStatus } from "../../cost/limits.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
 import { requireActor } from "../context.js";
 import { none, type RouteRegistry } from "../route.js";
@@ -91,9 +91,9 @@ export function registerChatCostRoutes(routes: RouteRegistry, services: ApiServi
         if (!can(actor.subject, "read", { type: "user", ownerId: target.id })) throw notFound("User not found.");
         if (!can(actor.subject, "read", { type: "chat", ownerId: target.id })) throw forbidden();
       }
-      const summary = await costSummary(db, target.id, window);
-      const limits = await readLimitSettings(db);
-      return limits.enabled ? { ...summary, usage_limit: await usageLimitStatus(db, target.id) } : summary;
+      const [summary, limit] = await Promise.all([costSummary(db, target.id, window), usageLimitStatus(db, target.id)]);
+      // usage_limit only while limits are on (behavior.md section 7).
+      return limit.is_limited ? { ...summary, usage_limit: limit } : summary;
     },
   });
 }
